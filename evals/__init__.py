@@ -1,0 +1,1 @@
+"""Eval sets (JSONL, format in FORMAT.md), the scorer and the runner."""
