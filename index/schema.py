@@ -48,8 +48,12 @@ class Passage:
 
     @property
     def embedding_text(self) -> str:
-        """Section context helps the embedder: "che phủ rừng đạt 51,51%" alone lacks the period."""
-        head = f"{self.commune}. {self.section}".strip()
+        """Section context helps the embedder: "che phủ rừng đạt 51,51%" alone lacks the period.
+
+        Only the last two titles: the full path is long, and embedding time grows with length.
+        """
+        titles = [t.strip() for t in self.section.split("›")][-2:] if self.section else []
+        head = ". ".join([self.commune, *titles]).strip(". ")
         return f"{head}\n{self.text}" if head else self.text
 
     def to_metadata(self) -> dict[str, str | int]:

@@ -1,0 +1,133 @@
+"""Compose extractive answers: the figure, whose it is, which period, the quoted source.
+
+No LLM: the answer is built from the best window(s) the evidence module found, worded by
+the templates in ``prompts/extractive.toml``, in the question's language, with citations
+``[n]`` that map to passages (file, line range, section, text).
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.evidence import Term, Window, answers_question, content_figures, contains
+from assistant.query import Query
+from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation
+from assistant.templates import phrase
+from index.schema import PERIOD_PLAN, PERIOD_REVIEW, Passage
+from index.targets import UNITS
+from index.text import fold
+
+MAX_SUPPORT = 2
+_UNIT_WORDS = re.compile(r"^\s*(" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + r")\b",
+                         re.IGNORECASE)
+
+
+def period_label(language: str, period: str | None) -> str:
+    key = {PERIOD_PLAN: "period_plan", PERIOD_REVIEW: "period_review"}.get(period or "", "period_none")
+    return phrase(language, key)
+
+
+def citation_for(n: int, p: Passage, figures: list[str] | None = None) -> Citation:
+    return Citation(n=n, file=p.file, line_start=p.line_start, line_end=p.line_end, section=p.section,
+                    text=p.text, commune=p.commune, period=p.period, figures=figures or [])
+
+
+def lead_figure(window: Window, query: Query) -> str | None:
+    """The figure the question asks for: the first one after the question's most specific term."""
+    text = window.text
+    figures = content_figures(text)
+    if not figures:
+        return None
+    folded = fold(text)
+    anchor = 0
+    for term in sorted(window.matched, key=lambda t: -t.weight):
+        positions = [m.start() for a in term.alternatives
+                     for m in re.finditer(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])", folded)]
+        if positions:
+            anchor = min(positions)
+            break
+    candidates = [(m.start(), m.group(0)) for m in _figure_iter(text) if m.group(0).strip() in figures]
+    after = [c for c in candidates if c[0] >= anchor] or candidates
+    if query.unit_hint == "%":
+        with_percent = [c for c in after if c[1].strip().endswith("%")]
+        after = with_percent or after
+    start, figure = after[0]
+    unit = _UNIT_WORDS.match(text[start + len(figure):])
+    return (figure.strip() + (" " + unit.group(1) if unit and not figure.strip().endswith("%") else "")).strip()
+
+
+def _figure_iter(text: str):
+    from index.text import FIGURE
+
+    return FIGURE.finditer(text)
+
+
+def single_answer(query: Query, windows: list[Window], terms: list[Term]) -> Answer:
+    """Answer from the best window, or say the reports do not hold it (and what is nearby)."""
+    lang = query.language
+    best = windows[0] if windows else None
+    if best is None or not answers_question(best, query, terms):
+        return _not_found(query, best)
+    citations = [citation_for(1, best.passage)]
+    figure = lead_figure(best, query) if query.wants_figure else None
+    unit = _unit_label(best.passage, query)
+    label = period_label(lang, best.passage.period)
+    if figure:
+        citations[0].figures = [figure]
+        lines = [phrase(lang, "lead_figure", commune=best.passage.commune, unit=unit, period=label,
+                        figure=figure, n=1)]
+    else:
+        lines = [phrase(lang, "lead_plain", commune=best.passage.commune, unit=unit, period=label, n=1)]
+    lines.append(phrase(lang, "quote", quote=best.text, n=1))
+    for window in _supporting(best, windows, query, terms):
+        n = len(citations) + 1
+        citations.append(citation_for(n, window.passage, window.figures[:3]))
+        lines.append(phrase(lang, "also", quote=window.text, n=n))
+    return Answer(status=STATUS_ANSWERED, answer="\n".join(lines), citations=citations,
+                  communes=list(dict.fromkeys([best.passage.commune, *query.communes])),
+                  period=best.passage.period, language=lang)
+
+
+def _unit_label(p: Passage, query: Query) -> str:
+    units = [u for u in query.units if p.unit and fold(u) == fold(p.unit)] or (
+        [u for u in query.units if fold(u) != fold(p.commune)] if query.units else [])
+    return phrase(query.language, "unit_part", unit=units[0]) if units else ""
+
+
+def _supporting(best: Window, windows: list[Window], query: Query, terms: list[Term]) -> list[Window]:
+    """Other passages that answer nearly as well: conflicting figures, per-unit breakdowns."""
+    out: list[Window] = []
+    used = {best.passage.id}
+    for window in windows[1:]:
+        if len(out) >= MAX_SUPPORT or window.score < best.score - 0.3:
+            break
+        if window.passage.id in used or window.passage.commune != best.passage.commune:
+            continue
+        if window.coverage < 0.75 * best.coverage or not answers_question(window, query, terms):
+            continue
+        if query.period and window.passage.period not in (query.period, None):
+            continue
+        out.append(window)
+        used.add(window.passage.id)
+    return out
+
+
+def _not_found(query: Query, nearest: Window | None) -> Answer:
+    lang = query.language
+    scope = ""
+    if query.communes:
+        scope += phrase(lang, "scope_commune", commune=", ".join(query.communes))
+    if query.period:
+        scope += phrase(lang, "scope_period", period=period_label(lang, query.period))
+    lines = [phrase(lang, "not_found", scope=scope)]
+    citations: list[Citation] = []
+    if nearest is not None and nearest.coverage > 0:
+        citations.append(citation_for(1, nearest.passage))
+        where = f" ({nearest.passage.commune})"
+        lines.append(phrase(lang, "not_found_nearby", where=where, quote=nearest.text, n=1))
+    return Answer(status=STATUS_NOT_FOUND, answer="\n".join(lines), citations=citations,
+                  communes=list(query.communes), period=query.period, language=lang)
+
+
+def topic_matches(window: Window, term: Term) -> bool:
+    return any(contains(fold(window.text), a) for a in term.alternatives)

@@ -1,0 +1,64 @@
+"""Comparisons across communes: one row per commune, its figure, period and citation.
+
+"Compare X of A and B", "which commune has the highest X", "list X for all communes":
+each commune is searched on its own (so one report cannot crowd out the others), and a
+commune whose report holds no such figure is shown as missing, never as zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from assistant.answer import citation_for, lead_figure, period_label
+from assistant.evidence import Term, Window, answers_question
+from assistant.query import Query
+from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation, TableRow
+from assistant.templates import phrase
+from index.schema import PERIOD_PLAN
+from index.text import parse_vn_number
+
+WindowFinder = Callable[[Query, str], tuple[list[Window], list[Term]]]
+
+
+def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Answer:
+    lang = query.language
+    period = query.period or PERIOD_PLAN
+    rows: list[TableRow] = []
+    citations: list[Citation] = []
+    lines = [phrase(lang, "compare_header", topic=_topic(query), period=period_label(lang, period))]
+    for commune in communes:
+        windows, terms = find(query, commune)
+        best = next((w for w in windows[:5] if answers_question(w, query, terms)), None)
+        if best is None:
+            rows.append(TableRow(commune=commune, figure=None, period=None))
+            lines.append(phrase(lang, "compare_missing", commune=commune))
+            continue
+        figure = lead_figure(best, query) or ""
+        n = len(citations) + 1
+        citations.append(citation_for(n, best.passage, [figure] if figure else []))
+        rows.append(TableRow(commune=commune, figure=figure or None, period=best.passage.period,
+                             text=best.text, citation=n))
+        lines.append(phrase(lang, "compare_row", commune=commune, figure=figure or "—", n=n) + f" “{best.text}”")
+    ranked = _ranked(rows, query.rank)
+    if ranked:
+        key = "compare_best_low" if query.rank == "low" else "compare_best_high"
+        lines.append(phrase(lang, key, best=f"{ranked.commune} ({ranked.figure})"))
+    status = STATUS_ANSWERED if citations else STATUS_NOT_FOUND
+    return Answer(status=status, answer="\n".join(lines), citations=citations, communes=communes,
+                  period=period, language=lang, table=rows)
+
+
+def _topic(query: Query) -> str:
+    if query.concepts:
+        return ", ".join(c.source for c in query.concepts[:3])
+    return " ".join(query.content_tokens[:6]) or query.text[:60]
+
+
+def _ranked(rows: list[TableRow], rank: str | None) -> TableRow | None:
+    if rank is None:
+        return None
+    valued = [(parse_vn_number((r.figure or "").split()[0].split("-")[0]), r) for r in rows if r.figure]
+    valued = [(v, r) for v, r in valued if v is not None]
+    if not valued:
+        return None
+    return (min if rank == "low" else max)(valued, key=lambda vr: vr[0])[1]

@@ -1,0 +1,193 @@
+"""Pick the sentence(s) that answer the question, and judge whether they really do.
+
+Retrieval ranks passages; this module reads them. Each candidate window (a whole target
+item or table row, or one or two sentences of prose) is scored on how much of the
+question's topic it covers (IDF-weighted, so "cà phê" counts more than "tỷ lệ"), whether
+it holds a figure of the kind asked for, and whether its period, kind and former commune
+fit the question. A window that misses the question's most specific term, or a figure the
+question needs, does not answer it: the answer is then ``not_found``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from assistant.query import LANG_EN, Query
+from assistant.retrieval import Hit
+from index.schema import KIND_RESULT_ITEM, KIND_TABLE_ROW, KIND_TARGET, PERIOD_PLAN, PERIOD_REVIEW, Passage
+from index.text import FIGURE, fold, sentences, tokens
+
+MIN_COVERAGE = 0.5
+WHOLE_KINDS = (KIND_TARGET, KIND_RESULT_ITEM, KIND_TABLE_ROW)
+_YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+@dataclass
+class Term:
+    """A topic term of the question with its alternatives (folded) and its weight."""
+
+    alternatives: tuple[str, ...]
+    weight: float
+
+
+@dataclass
+class Window:
+    hit: Hit
+    rank: int
+    text: str
+    coverage: float = 0.0
+    matched: list[Term] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    score: float = 0.0
+    has_top_term: bool = False
+
+    @property
+    def passage(self) -> Passage:
+        return self.hit.passage
+
+
+class IdfTable:
+    """Inverse document frequency of folded tokens over all passages."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        df: Counter[str] = Counter()
+        for p in passages:
+            df.update(set(tokens(p.text)))
+        self.n = max(len(passages), 1)
+        self.df = df
+
+    def idf(self, token: str) -> float:
+        return math.log(1 + (self.n - self.df.get(token, 0) + 0.5) / (self.df.get(token, 0) + 0.5))
+
+    def phrase_weight(self, phrase: str) -> float:
+        toks = tokens(phrase)
+        return sum(self.idf(t) for t in toks) / len(toks) if toks else 0.0
+
+    def known(self, token: str) -> bool:
+        return token in self.df
+
+
+def question_terms(query: Query, idf: IdfTable) -> list[Term]:
+    """The topic of the question as weighted terms (glossary concepts for English)."""
+    terms: list[Term] = []
+    if query.language == LANG_EN:
+        for concept in query.concepts:
+            weight = max(idf.phrase_weight(p) for p in concept.phrases)
+            terms.append(Term(concept.phrases, weight))
+        covered = {t for c in query.concepts for p in c.phrases for t in tokens(p)}
+        for token in query.content_tokens:
+            if token not in covered and idf.known(token):
+                terms.append(Term((token,), idf.idf(token)))
+    else:
+        for token in dict.fromkeys(query.content_tokens):
+            if idf.known(token):
+                terms.append(Term((token,), idf.idf(token)))
+    return terms
+
+
+def windows_of(hit: Hit, rank: int) -> list[Window]:
+    """Whole items for list kinds; single sentences and sentence pairs for prose."""
+    p = hit.passage
+    if p.kind in WHOLE_KINDS:
+        return [Window(hit, rank, p.text)]
+    parts = sentences(p.text) or [p.text]
+    out = [Window(hit, rank, s) for s in parts]
+    out += [Window(hit, rank, f"{a} {b}") for a, b in zip(parts, parts[1:], strict=False)]
+    return out
+
+
+def contains(folded_text: str, alternative: str) -> bool:
+    return re.search(rf"(?<![a-z0-9]){re.escape(alternative)}(?![a-z0-9])", folded_text) is not None
+
+
+def content_figures(text: str) -> list[str]:
+    """Figures that can answer a question: not years, not list numbers like "(7)"."""
+    out = []
+    for m in FIGURE.finditer(text):
+        value = m.group(0).strip()
+        if _YEAR.match(value) or text[max(0, m.start() - 1): m.start()] == "(" and text[m.end(): m.end() + 1] == ")":
+            continue
+        out.append(value)
+    return out
+
+
+def score_window(window: Window, query: Query, terms: list[Term]) -> Window:
+    folded = fold(window.text)
+    total = sum(t.weight for t in terms) or 1.0
+    window.matched = [t for t in terms if any(contains(folded, a) for a in t.alternatives)]
+    window.coverage = sum(t.weight for t in window.matched) / total if terms else 0.0
+    top = max(terms, key=lambda t: t.weight) if terms else None
+    window.has_top_term = top is None or top in window.matched
+    window.figures = content_figures(window.text)
+    window.score = window.coverage + _priors(window, query)
+    return window
+
+
+def _priors(window: Window, query: Query) -> float:
+    p = window.passage
+    bonus = 0.12 / (1 + window.rank)
+    if query.wants_figure and window.figures:
+        bonus += 0.15 + (0.1 if figure_with_unit(window.text, query.unit_hint) else 0.0)
+    if query.period == PERIOD_PLAN and p.kind == KIND_TARGET:
+        bonus += 0.2
+    if query.period == PERIOD_REVIEW and p.kind in (KIND_RESULT_ITEM, KIND_TABLE_ROW):
+        bonus += 0.05
+    if query.period and p.period == query.period:
+        bonus += 0.05
+    bonus += _unit_fit(window, query)
+    return bonus
+
+
+def _unit_fit(window: Window, query: Query) -> float:
+    """Former communes: reward the passage about the one asked for, penalize the others."""
+    if not query.units:
+        return 0.0
+    p = window.passage
+    folded = fold(window.text)
+    wanted = [fold(u) for u in query.units]
+    if (p.unit and fold(p.unit) in wanted) or any(contains(folded, u) for u in wanted):
+        return 0.25
+    if p.unit:
+        return -0.25
+    return 0.0
+
+
+def figure_with_unit(text: str, unit: str | None) -> bool:
+    """Does the text hold a figure of the unit asked for ("… ha", "…%", "… km2")?"""
+    if unit is None:
+        return bool(content_figures(text))
+    folded = fold(text)
+    if unit == "%":
+        return re.search(r"\d\s*%", text) is not None
+    unit_f = fold(unit)
+    return re.search(rf"\d\s*{re.escape(unit_f)}(?![a-z0-9])", folded) is not None
+
+
+def best_windows(query: Query, hits: list[Hit], idf: IdfTable) -> tuple[list[Window], list[Term]]:
+    """All candidate windows, best first."""
+    terms = question_terms(query, idf)
+    windows = [score_window(w, query, terms) for rank, hit in enumerate(hits) for w in windows_of(hit, rank)]
+    windows.sort(key=lambda w: -w.score)
+    return windows, terms
+
+
+def answers_question(window: Window, query: Query, terms: list[Term]) -> bool:
+    """Does this window really answer, or is it only the nearest text?"""
+    if not terms or window.coverage < MIN_COVERAGE or not window.has_top_term:
+        return False  # nothing of the question's topic is in it: only the nearest text
+    if query.wants_figure and query.unit_hint and not figure_with_unit(window.text, query.unit_hint):
+        return query.unit_hint == "%" and bool(window.figures) and _percent_optional(query)
+    return not (query.wants_figure and not window.figures and not _allows_words(window))
+
+
+def _percent_optional(query: Query) -> bool:
+    """"Tỷ lệ"/"rate" questions can be answered by counts ("14/14 trường", "6/6")."""
+    return not re.search(r"%|percent|phan tram", query.folded)
+
+
+def _allows_words(window: Window) -> bool:
+    """Some figures are words: "không còn hộ nghèo", "100%" spelled as "toàn bộ"."""
+    return bool(re.search(r"khong con|toan bo|tat ca|xa dat chuan|kieu mau", fold(window.text)))

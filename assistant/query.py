@@ -1,0 +1,177 @@
+"""Understand a question: language, communes (and former communes), period, intent, concepts.
+
+Works the same for English, Vietnamese, and Vietnamese typed without diacritics: every
+match is made on folded text (lowercase, no diacritics, đ→d).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from assistant.glossary import Concept, Glossary
+from index.communes import CommuneRegistry
+from index.schema import PERIOD_PLAN, PERIOD_REVIEW
+from index.text import fold, has_diacritics, tokens
+
+LANG_EN, LANG_VI, LANG_VI_ASCII = "en", "vi", "vi-ascii"
+
+_EN_WORDS = {
+    "what", "which", "how", "is", "are", "does", "did", "of", "for", "by", "many", "much", "under", "should",
+    "was", "were", "has", "have", "its", "their", "who", "when", "compare", "share", "rate", "target", "targets",
+    "percentage", "commune", "communes", "the", "and", "in", "with", "from", "former", "plan", "aim", "reached",
+    "achieved", "term", "households", "population", "collect", "collected", "supposed", "there", "report",
+    "according", "between", "before", "after", "total", "number", "new", "people", "party", "members",
+}
+_AMBIGUOUS_EN = {"the", "to", "do", "an", "in", "and"}  # also folded Vietnamese syllables ("thể", "tổ", "đó")
+
+_PLAN_CUE = re.compile(
+    r"2025\s*[-–]\s*2030|2026\s*[-–]\s*2030|\b2030\b|muc tieu|phan dau|ke hoach|\btarget|\baim|\bgoal|\bplan|"
+    r"supposed to|\bshould\b|\bwill\b|den nam 2030|nhiem ky toi|sap toi|next term|upcoming"
+)
+_REVIEW_CUE = re.compile(
+    r"2020\s*[-–]\s*202[45]|2021\s*[-–]\s*202[45]|\b2020\b|\b2024\b|dat duoc|da dat|ket qua|nhiem ky truoc|"
+    r"nhiem ky qua|\bachiev|\breached|\bhad\b|\bdid\b|\bwas\b|\bwere\b|last term|previous term|past term|"
+    r"\bcollected\b|\bbuilt\b|\bfell\b|\bfall\b.*between|so voi chi tieu|compared with (its|the) target|"
+    r"meet its target|\bcu\b|\bformer\b"
+)
+_COMPARE_CUE = re.compile(
+    r"\bcompare|\bcomparison|so sanh|\bversus\b|\bvs\b|which (of the )?(five |5 )?communes?|xa nao|"
+    r"\bhighest\b|\blowest\b|\blargest\b|\bsmallest\b|cao nhat|thap nhat|lon nhat|nho nhat|"
+    r"all (the )?(five |5 )?communes|each commune|every commune|cac xa|tat ca|5 xa|nam xa"
+)
+_RANK_CUE = re.compile(r"\bhighest\b|\blargest\b|cao nhat|lon nhat|\bmost\b|\blowest\b|\bsmallest\b|thap nhat|nho nhat")
+_LOW_CUE = re.compile(r"\blowest\b|\bsmallest\b|thap nhat|nho nhat|\bleast\b")
+_FIGURE_CUE = re.compile(
+    r"bao nhieu|how (many|much|far|large|big)|what (percentage|share|rate|proportion|level|growth)|"
+    r"\bty le\b|\brate\b|\bshare\b|percentage|\bmuc\b|so sanh|compare|target|chi tieu|"
+    r"\bhow\b.*\b(km|ha|tons?|hectares?)\b"
+)
+_NOT_FIGURE_CUE = re.compile(r"\bwhich\b(?! (of the )?communes?)|\bwho\b|\bname\b|\blist\b|\bnao\b|\bai\b|\bnhung\b|\bneu\b")
+_UNIT_CUES = (
+    ("km2", re.compile(r"km2|square kilomet|km vuong")),
+    ("ha", re.compile(r"\bha\b|hectare|hecta")),
+    ("tấn", re.compile(r"\btan\b|\btons?\b|tonnes?")),
+    ("km", re.compile(r"\bkm\b|kilomet")),
+    ("%", re.compile(r"%|percent|\bty le\b|\brate\b|\bshare\b|proportion|phan tram")),
+)
+# Words that carry no topic: question words, period and place words (folded).
+_STOP = set(
+    "xa cua la bao nhieu muc tieu chi tieu nhiem ky den nam trong co duoc va cac nhung nao gi the nao dat "
+    "khong hay hoac theo so voi cho tai tren duoi sau truoc khi thi de ve mot hai ba cu nay thuoc ho "
+    "giai doan tu con bang dang se da phan dau ket qua nghi quyet huyen tinh son la toi qua hien "
+    "what which how is are does did of for by many much under should was were has have its their who when "
+    "the and in with from to a an on at as be it that this there commune communes former term report "
+    "according per new plan aim target targets achieved reached set sets planned supposed during total "
+    "number share rate percentage level value figure figures compare comparison between end".split()
+)
+
+
+@dataclass
+class Query:
+    text: str
+    language: str
+    communes: list[str] = field(default_factory=list)  # official names, in question order
+    units: list[str] = field(default_factory=list)  # former communes named in the question
+    period: str | None = None
+    period_explicit: bool = False
+    compare: bool = False
+    rank: str | None = None  # "high" | "low" for "which commune has the highest …"
+    wants_figure: bool = True
+    unit_hint: str | None = None
+    concepts: list[Concept] = field(default_factory=list)
+    content_tokens: list[str] = field(default_factory=list)  # folded topic tokens
+    lexical_tokens: list[str] = field(default_factory=list)  # what BM25 searches for
+
+    @property
+    def folded(self) -> str:
+        return fold(self.text)
+
+
+def detect_language(text: str) -> str:
+    """English if English function words carry the sentence (names may still have diacritics)."""
+    words = re.findall(r"[a-z]+", text.lower())
+    english = [w for w in words if w in _EN_WORDS]
+    strong = [w for w in english if w not in _AMBIGUOUS_EN]
+    if len(strong) >= 2 or (strong and len(english) >= 2):
+        return LANG_EN
+    return LANG_VI if has_diacritics(text) else LANG_VI_ASCII
+
+
+def find_communes(text: str, registry: CommuneRegistry) -> tuple[list[str], list[str]]:
+    """Communes (official names) and former units named in the text, tolerant of small typos."""
+    folded = " " + re.sub(r"[^a-z0-9]+", " ", fold(text)) + " "
+    hits: list[tuple[int, str, str]] = []  # (position, official commune, unit or "")
+    for info in registry.communes.values():
+        for name in info.all_names():
+            pos = _find_name(folded, fold(name))
+            if pos >= 0:
+                unit = "" if fold(name) == fold(info.name) else name
+                hits.append((pos, info.name, unit))
+    hits.sort()
+    communes = list(dict.fromkeys(c for _, c, _ in hits))
+    units = list(dict.fromkeys(u for _, _, u in hits if u))
+    if re.search(r"\bcu\b|\bformer\b|\bold\b|truoc day|\(cu\)", folded):
+        units += [c for c in communes if c not in units and _is_own_former_unit(c, registry)]
+    return communes, units
+
+
+def _is_own_former_unit(commune: str, registry: CommuneRegistry) -> bool:
+    info = registry.communes.get(commune)
+    return bool(info and any(fold(u) == fold(commune) for u in info.former_units))
+
+
+def _find_name(folded_text: str, name: str) -> int:
+    """Position of a (folded) name in the text: exact words first, then a close fuzzy match."""
+    name = re.sub(r"[^a-z0-9]+", " ", name).strip()
+    if not name:
+        return -1
+    exact = folded_text.find(f" {name} ")
+    if exact >= 0:
+        return exact
+    n_words = len(name.split())
+    if n_words < 2:
+        return -1
+    words = folded_text.split()
+    for i in range(len(words) - n_words + 1):
+        window = " ".join(words[i : i + n_words])
+        if window[0] == name[0] and fuzz.ratio(window, name) >= 85:
+            return folded_text.find(window)
+    return -1
+
+
+def detect_period(folded: str) -> tuple[str | None, bool]:
+    """(period, explicit). Explicit year ranges win over words; unclear → None (search both)."""
+    if re.search(r"2020\s*[-–]\s*202[45]|2021\s*[-–]\s*202[45]", folded):
+        return PERIOD_REVIEW, True
+    plan, review = _PLAN_CUE.search(folded), _REVIEW_CUE.search(folded)
+    if plan and not review:
+        return PERIOD_PLAN, True
+    if review and not plan:
+        return PERIOD_REVIEW, True
+    if plan and review:
+        return (PERIOD_PLAN, True) if re.search(r"2030", folded) else (PERIOD_REVIEW, True)
+    return None, False
+
+
+def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
+               vocabulary: set[str] | None = None) -> Query:
+    language = detect_language(text)
+    folded = fold(text)
+    communes, units = find_communes(text, registry)
+    period, explicit = detect_period(folded)
+    rank = ("low" if _LOW_CUE.search(folded) else "high") if _RANK_CUE.search(folded) else None
+    compare = bool(_COMPARE_CUE.search(folded)) or len(communes) >= 2 or rank is not None
+    concepts = glossary.concepts(text) if language == LANG_EN else []
+    place_words = {t for c in registry.communes.values() for n in c.all_names() for t in tokens(n)}
+    content = [t for t in tokens(text) if t not in _STOP and t not in place_words and not t.isdigit()]
+    if language == LANG_EN:
+        content = [t for t in content if vocabulary is None or t in vocabulary]
+    wants_figure = bool(_FIGURE_CUE.search(folded)) and not _NOT_FIGURE_CUE.search(folded)
+    unit_hint = next((unit for unit, cue in _UNIT_CUES if cue.search(folded)), None)
+    lexical = [t for t in tokens(text) if t not in _STOP and t not in place_words]
+    lexical += [t for c in concepts for phrase in c.phrases for t in tokens(phrase)]
+    return Query(text, language, communes, units, period, explicit, compare, rank, wants_figure, unit_hint,
+                 concepts, content, lexical)

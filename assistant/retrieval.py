@@ -1,0 +1,111 @@
+"""Hybrid retrieval: Chroma (dense) and bm25s (lexical) fused by reciprocal rank fusion.
+
+What generic retrieval lacks, the filters add: passages of other communes than the ones
+named are never candidates, and an explicit period rules out the opposite term (a 2030
+target is never the answer to "what was achieved", and vice versa).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.query import Query
+from baocao.config import Settings
+from index.embedding import get_embedder
+from index.reader import IndexReader
+from index.schema import PERIOD_PLAN, PERIOD_REVIEW, Passage
+from index.text import fold
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+class HybridRetriever:
+    def __init__(self, index: IndexReader, settings: Settings) -> None:
+        self.index = index
+        self.settings = settings
+        self.embedder = get_embedder(settings.embedder)
+        self._communes = np.array([p.commune for p in index.passages])
+        self._periods = np.array([p.period or "" for p in index.passages])
+
+    def retrieve(self, query: Query, k: int = 10, mode: str = "hybrid",
+                 communes: list[str] | None = None) -> list[Hit]:
+        """The k best passages for the query; ``communes`` overrides the question's own."""
+        scope = communes if communes is not None else query.communes
+        mask = self._mask(scope, query)
+        depth = self.settings.retrieve_k
+        lexical = self._lexical(query, mask, depth) if mode in ("hybrid", "lexical") else []
+        dense = self._dense(query, scope, mask, depth) if mode in ("hybrid", "dense") else []
+        return self._fuse(dense, lexical)[:k]
+
+    def _mask(self, communes: list[str], query: Query) -> np.ndarray:
+        mask = np.ones(len(self.index.passages), dtype=bool)
+        if communes:
+            mask &= np.isin(self._communes, communes)
+        opposite = _opposite(query)
+        if opposite:
+            mask &= self._periods != opposite
+        return mask
+
+    def _lexical(self, query: Query, mask: np.ndarray, depth: int) -> list[int]:
+        if not query.lexical_tokens:
+            return []
+        scores = np.where(mask, self.index.lexical.scores(query.lexical_tokens), -1.0)
+        order = np.argsort(-scores)[:depth]
+        return [int(i) for i in order if scores[i] > 0]
+
+    def _dense(self, query: Query, communes: list[str], mask: np.ndarray, depth: int) -> list[int]:
+        vector = self.embedder.get_query_embedding(_dense_text(query))
+        where = _where(communes, _opposite(query))
+        found = self.index.vectors.query(vector, k=min(depth, int(mask.sum()) or 1), where=where)
+        positions = [self.index.position.get(pid) for pid, _ in found]
+        return [i for i in positions if i is not None and mask[i]]
+
+    def _fuse(self, dense: list[int], lexical: list[int]) -> list[Hit]:
+        """Reciprocal rank fusion: robust to the two scores living on different scales."""
+        rrf_k = self.settings.rrf_k
+        scores: dict[int, float] = {}
+        for rank, i in enumerate(dense):
+            scores[i] = scores.get(i, 0.0) + 1.0 / (rrf_k + rank + 1)
+        for rank, i in enumerate(lexical):
+            scores[i] = scores.get(i, 0.0) + 1.0 / (rrf_k + rank + 1)
+        dense_rank = {i: r for r, i in enumerate(dense)}
+        lexical_rank = {i: r for r, i in enumerate(lexical)}
+        order = sorted(scores, key=lambda i: -scores[i])
+        return [Hit(self.index.passages[i], scores[i], dense_rank.get(i), lexical_rank.get(i)) for i in order]
+
+
+def _opposite(query: Query) -> str | None:
+    if not query.period_explicit or query.period is None:
+        return None
+    return PERIOD_REVIEW if query.period == PERIOD_PLAN else PERIOD_PLAN
+
+
+def _where(communes: list[str], excluded_period: str | None) -> dict | None:
+    clauses: list[dict] = []
+    if communes:
+        clauses.append({"commune": {"$in": list(communes)}})
+    if excluded_period:
+        clauses.append({"period": {"$ne": excluded_period}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _dense_text(query: Query) -> str:
+    """English questions get the report's own words appended: e5 bridges languages only weakly."""
+    extra = " ".join(c.originals[0] for c in query.concepts if c.originals)
+    return f"{query.text} {extra}".strip() if extra else query.text
+
+
+def mentions(passage: Passage, name: str) -> bool:
+    return fold(name) in fold(passage.text) or (passage.unit is not None and fold(passage.unit) == fold(name))

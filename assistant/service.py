@@ -1,0 +1,158 @@
+"""The assistant as one object: open the index once, then ask, retrieve, compare, list targets.
+
+This is what the CLI, the JSON batch interface, the Gradio app and the eval runner call.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.answer import single_answer
+from assistant.compare import compare_answer
+from assistant.conversation import resolve
+from assistant.evidence import IdfTable, Term, Window, best_windows
+from assistant.glossary import load_glossary
+from assistant.grounding import ungrounded_figures
+from assistant.query import Query, understand
+from assistant.retrieval import HybridRetriever
+from assistant.schema import STATUS_ERROR, STATUS_NOT_FOUND, Answer
+from assistant.templates import phrase
+from baocao.config import Settings, get_settings
+from index.build import build_index
+from index.communes import CommuneInfo, CommuneRegistry, load_overrides
+from index.reader import IndexReader, IndexUnavailable, open_index
+from index.schema import Passage
+from index.text import tokens
+
+
+@dataclass
+class Assistant:
+    settings: Settings
+    index: IndexReader
+    registry: CommuneRegistry
+    retriever: HybridRetriever
+    idf: IdfTable
+    vocabulary: set[str]
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, build_if_missing: bool = True) -> Assistant:
+        """Open the current index; on first run build it (with a progress bar)."""
+        settings = settings or get_settings()
+        try:
+            index = open_index(settings)
+        except IndexUnavailable:
+            if not build_if_missing:
+                raise
+            build_index(settings)
+            index = open_index(settings)
+        return cls.from_index(settings, index)
+
+    @classmethod
+    def from_index(cls, settings: Settings, index: IndexReader) -> Assistant:
+        registry = _registry(settings, index)
+        vocabulary = {t for p in index.passages for t in tokens(p.text)}
+        return cls(settings, index, registry, HybridRetriever(index, settings), IdfTable(index.passages),
+                   vocabulary)
+
+    # -- questions -----------------------------------------------------------------------
+    def parse(self, question: str) -> Query:
+        return understand(question, self.registry, load_glossary(self.settings.glossary_path), self.vocabulary)
+
+    def ask(self, question: object, history: list[dict] | None = None, *, commune: str | None = None,
+            period: str | None = None) -> Answer:
+        """Answer one question (with the conversation so far); never raises on bad input."""
+        started = time.perf_counter()
+        problem = self._invalid(question)
+        if problem:
+            return Answer(status=STATUS_ERROR, answer=problem, latency_ms=_ms(started))
+        standalone, query = resolve(str(question).strip(), history, self.registry, self.parse)
+        _apply_filters(query, commune, period, self.registry)
+        answer = self._answer(query)
+        if ungrounded_figures(answer):  # never show a figure that no cited passage holds
+            answer = Answer(status=STATUS_NOT_FOUND, answer=phrase(query.language, "not_found", scope=""),
+                            language=query.language)
+        answer.question = standalone
+        answer.latency_ms = _ms(started)
+        return answer
+
+    def _invalid(self, question: object) -> str | None:
+        if not isinstance(question, str):
+            return phrase("en", "not_text")
+        text = question.strip()
+        lang = "vi" if any(ord(c) > 127 for c in text) else "en"
+        if not text:
+            return phrase("en", "empty_question")
+        if len(text) > self.settings.max_question_chars:
+            return phrase(lang, "too_long", length=len(text), limit=self.settings.max_question_chars)
+        return None
+
+    def _answer(self, query: Query) -> Answer:
+        if query.compare:
+            communes = query.communes if len(query.communes) >= 2 else self.registry.names()
+            return compare_answer(query, communes, self._windows_for)
+        hits = self.retriever.retrieve(query, k=self.settings.answer_candidates)
+        windows, terms = best_windows(query, hits, self.idf)
+        return single_answer(query, windows, terms)
+
+    def _windows_for(self, query: Query, commune: str) -> tuple[list[Window], list[Term]]:
+        hits = self.retriever.retrieve(query, k=self.settings.answer_candidates, communes=[commune])
+        return best_windows(query, hits, self.idf)
+
+    def retrieve(self, question: str, history: list[dict] | None = None, k: int = 10,
+                 mode: str = "hybrid") -> list[Passage]:
+        """The passages retrieval ranks first (for evals and the sources panel)."""
+        _, query = resolve(question.strip(), history, self.registry, self.parse)
+        return [h.passage for h in self.retriever.retrieve(query, k=k, mode=mode)]
+
+    # -- records ---------------------------------------------------------------------------
+    def targets(self, commune: str | None = None) -> list[dict]:
+        owner = self.registry.owner_of(commune) if commune else None
+        return [t for t in self.index.targets if commune is None or t["commune"] == owner]
+
+    def documents(self) -> list[dict]:
+        """The indexed reports: commune, passages, target items, when indexed."""
+        out = []
+        for entry in self.index.manifest.get("communes", []):
+            passages = [p for p in self.index.passages if p.file == entry["file"]]
+            out.append({"file": entry["file"], "commune": entry["name"], "passages": len(passages),
+                        "targets": sum(1 for t in self.index.targets if t["file"] == entry["file"]),
+                        "former_units": ", ".join(entry.get("former_units", [])),
+                        "indexed": self.index.manifest.get("built_at", "")})
+        return out
+
+
+_RELOAD_LOCK = threading.Lock()
+
+
+def _registry(settings: Settings, index: IndexReader) -> CommuneRegistry:
+    registry = CommuneRegistry()
+    for entry in index.manifest.get("communes", []):
+        registry.add(CommuneInfo(entry["name"], tuple(entry.get("former_units", ())),
+                                 tuple(entry.get("aliases", ())), entry.get("former_district")))
+    if not registry.communes:  # an index built before communes were recorded
+        overrides = load_overrides(settings.communes_path)
+        for name in sorted({p.commune for p in index.passages}):
+            entry = next((e for e in overrides.values() if e["name"] == name), {})
+            registry.add(CommuneInfo(name, tuple(entry.get("former_units", ())), tuple(entry.get("aliases", ()))))
+    return registry
+
+
+def _apply_filters(query: Query, commune: str | None, period: str | None, registry: CommuneRegistry) -> None:
+    """Filters chosen in the UI or on the command line narrow the question's own reading."""
+    if commune:
+        owner = registry.owner_of(commune)
+        if owner:
+            query.communes = [owner]
+    if period in ("2020-2025", "2025-2030"):
+        query.period, query.period_explicit = period, True
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def reports_dir(settings: Settings) -> Path:
+    return settings.reports_dir

@@ -1,0 +1,193 @@
+"""Split a cleaned report into passages along its own structure.
+
+A numbered target ("(7)- Tỷ lệ che phủ rừng đạt 51,51% trở lên.") is one passage, never cut
+and never glued to its neighbour; prose paragraphs are passages, split at sentences when
+they outgrow what the embedder reads; footnote bodies and rebuilt table rows are passages
+of their own kinds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from index.cleaning import ROLE_FOOTNOTE, ROLE_TABLE, Block, clean_lines
+from index.communes import CommuneInfo
+from index.paragraphs import ITEM_START, build_blocks
+from index.schema import (
+    KIND_FOOTNOTE,
+    KIND_PROSE,
+    KIND_RESULT_ITEM,
+    KIND_TABLE_ROW,
+    KIND_TARGET,
+    PERIOD_REVIEW,
+    Passage,
+)
+from index.structure import Section, annotate, item_number
+from index.tables import rebuild_rows
+from index.text import fold, sentences
+
+TokenCounter = Callable[[str], int]
+_TABLE_TITLE = re.compile(r"^(BIỂU SỐ|Biểu số)\s*\d+")
+
+
+def build_passages(
+    file_name: str, raw_lines: list[str], commune: CommuneInfo, count_tokens: TokenCounter, max_tokens: int
+) -> list[Passage]:
+    """All passages of one report, in file order, without duplicates."""
+    blocks = build_blocks(clean_lines(raw_lines))
+    annotated = annotate(blocks)
+    out: list[Passage] = []
+    pending_table: list[tuple[Block, Section]] = []
+    open_item: tuple[Block, Section] | None = None
+    for block, section, is_heading in annotated:
+        if block.role == ROLE_TABLE:
+            pending_table.append((block, section))
+            continue
+        out.extend(_table_passages(pending_table, file_name, commune))
+        pending_table = []
+        if is_heading:
+            out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens))
+            open_item = None
+            continue
+        if block.role == ROLE_FOOTNOTE:
+            out.append(_passage(file_name, commune, block.text, block, block, section, KIND_FOOTNOTE))
+            continue
+        if open_item and _belongs_to_item(block, open_item[1], section):
+            open_item = (_merge(open_item[0], block), open_item[1])
+            continue
+        out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens))
+        open_item = (block, section)
+    out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens))
+    out.extend(_table_passages(pending_table, file_name, commune))
+    return _dedupe(sorted(out, key=lambda p: (p.line_start, p.line_end)))
+
+
+def _belongs_to_item(block: Block, item_section: Section, section: Section) -> bool:
+    """In a numbered list, a paragraph that starts no new item continues the previous item."""
+    if section.label != item_section.label or ITEM_START.match(block.text):
+        return False
+    return section.in_target_list
+
+
+def _merge(first: Block, second: Block) -> Block:
+    return Block(f"{first.text} {second.text}", first.line_start, second.line_end, first.role,
+                 first.lines + second.lines)
+
+
+def _close_item(
+    item: tuple[Block, Section] | None, file_name: str, commune: CommuneInfo,
+    count_tokens: TokenCounter, max_tokens: int,
+) -> list[Passage]:
+    if item is None:
+        return []
+    block, section = item
+    number = item_number(block.text)
+    kind = KIND_PROSE
+    if number and section.in_target_list:
+        kind = KIND_TARGET
+    elif number and section.period == PERIOD_REVIEW and re.search(r"\bđạt\b|kết quả", block.text, re.I):
+        kind = KIND_RESULT_ITEM
+    if kind != KIND_PROSE or count_tokens(block.text) <= max_tokens:
+        return [_passage(file_name, commune, block.text, block, block, section, kind, number)]
+    return list(_split_long(block, section, file_name, commune, count_tokens, max_tokens))
+
+
+def _split_long(
+    block: Block, section: Section, file_name: str, commune: CommuneInfo,
+    count_tokens: TokenCounter, max_tokens: int,
+) -> Iterable[Passage]:
+    """Windows of whole sentences that fit the embedder; line ranges narrowed to each window."""
+    window: list[str] = []
+    for sentence in sentences(block.text):
+        if window and count_tokens(" ".join([*window, sentence])) > max_tokens:
+            yield _window_passage(window, block, section, file_name, commune)
+            window = []
+        window.append(sentence)
+    if window:
+        yield _window_passage(window, block, section, file_name, commune)
+
+
+def _window_passage(window: list[str], block: Block, section: Section, file_name: str,
+                    commune: CommuneInfo) -> Passage:
+    text = " ".join(window)
+    start = block.text.find(window[0])
+    end = start + len(text)
+    line_start, line_end = _lines_for_span(block, start, end)
+    span = Block(text, line_start, line_end)
+    return _passage(file_name, commune, text, span, span, section, KIND_PROSE)
+
+
+def _lines_for_span(block: Block, start: int, end: int) -> tuple[int, int]:
+    """Approximate the lines a character span of a joined block came from.
+
+    Lines are joined with single spaces, so the share of characters before the span tells
+    which line it starts on; widen by one line either side to stay safe.
+    """
+    lines = block.lines or [block.line_start]
+    total = max(len(block.text), 1)
+    first = lines[min(len(lines) - 1, int(len(lines) * start / total))]
+    last = lines[min(len(lines) - 1, int(len(lines) * max(end - 1, 0) / total))]
+    idx_first, idx_last = lines.index(first), lines.index(last)
+    return lines[max(0, idx_first - 1)], lines[min(len(lines) - 1, idx_last + 1)]
+
+
+def _passage(file_name: str, commune: CommuneInfo, text: str, first: Block, last: Block, section: Section,
+             kind: str, number: str | None = None) -> Passage:
+    group = section.path[-1].title if kind == KIND_TARGET and section.path else None
+    return Passage(
+        file=file_name, commune=commune.name, text=text, line_start=first.line_start,
+        line_end=last.line_end, section=section.label, period=section.period, kind=kind,
+        unit=_unit_of(section, commune), number=number, group=group,
+    )
+
+
+def _unit_of(section: Section, commune: CommuneInfo) -> str | None:
+    """The former commune a section is about ("2.2. Đối với xã Pú Bẩu cũ", "BIỂU SỐ 02 … XÃ PÚ BẨU")."""
+    titles = fold(" ".join(section.titles()[1:] or section.titles()))
+    for unit in commune.former_units:
+        if re.search(rf"\b(xa|thi tran)\s+{re.escape(fold(unit))}\b", titles):
+            return unit
+    return None
+
+
+def _table_passages(table_blocks: list[tuple[Block, Section]], file_name: str,
+                    commune: CommuneInfo) -> list[Passage]:
+    """One passage per rebuilt row; each "BIỂU SỐ" starts a new table."""
+    out: list[Passage] = []
+    for table in _split_tables(table_blocks):
+        header, rows = rebuild_rows([b for b, _ in table])
+        title = " ".join(b.text for b in header[:4])
+        section = Section(list(table[0][1].path))
+        label = f"{section.label} › {title}" if section.label else title
+        unit = next((u for u in commune.former_units if fold(u) in fold(title)), None)
+        period = PERIOD_REVIEW if "2020" in title else section.period
+        for row in rows:
+            out.append(Passage(
+                file=file_name, commune=commune.name, text=row.text, line_start=row.line_start,
+                line_end=row.line_end, section=f"{label} › {row.group or ''}".rstrip(" ›"),
+                period=period, kind=KIND_TABLE_ROW, unit=unit, number=row.number, group=row.group,
+            ))
+    return out
+
+
+def _split_tables(blocks: list[tuple[Block, Section]]) -> list[list[tuple[Block, Section]]]:
+    tables: list[list[tuple[Block, Section]]] = []
+    for block, section in blocks:
+        if _TABLE_TITLE.match(block.text) or not tables:
+            tables.append([])
+        tables[-1].append((block, section))
+    return tables
+
+
+def _dedupe(passages: list[Passage]) -> list[Passage]:
+    """Drop repeated paragraphs: the same text twice in one report is one passage."""
+    seen: set[str] = set()
+    out = []
+    for p in passages:
+        key = re.sub(r"\W+", "", fold(p.text))
+        if key in seen or not key:
+            continue
+        seen.add(key)
+        out.append(p)
+    return out

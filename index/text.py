@@ -1,0 +1,68 @@
+"""Text helpers shared by indexing and answering: folding, tokens, sentences, figures."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "D"})
+_TOKEN = re.compile(r"[0-9]+(?:[.,/][0-9]+)*%?|[^\W\d_]+", re.UNICODE)
+# A figure as written in the reports: "51,51%", "17.732 ha", "8-10%", "14/14", "1,5- 3%".
+FIGURE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?(?:/\d+(?:[.,]\d+)*)?(?:\s*%)?")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.;!?])\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9(])")
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lowercase without diacritics (đ→d): how users type Vietnamese without accents."""
+    text = unicodedata.normalize("NFD", text.translate(_FOLD_EXTRA))
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", text).lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Folded word and number tokens."""
+    return _TOKEN.findall(fold(text))
+
+
+def squash(text: str) -> str:
+    """NFC, lowercase, no whitespace: for comparing text across line breaks."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFC", text)).lower()
+
+
+def sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences, keeping "51,51%" and "2.487" intact."""
+    parts = [p.strip() for p in _SENTENCE_SPLIT.split(text)]
+    return [p for p in parts if p]
+
+
+def figures(text: str) -> list[str]:
+    """The figures in a text, as written."""
+    return [m.group(0).strip() for m in FIGURE.finditer(text)]
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != text.lower()
+
+
+def parse_vn_number(text: str) -> float | None:
+    """Parse a Vietnamese-format number: "," decimal, "." thousands ("17.732" → 17732, "51,51" → 51.51).
+
+    A few places use English commas; "1,247" with exactly three digits after a single comma is
+    ambiguous, and the reports' own convention (comma = decimal) wins.
+    """
+    s = text.strip().rstrip("%").strip()
+    if not re.fullmatch(r"\d+(?:[.,]\d+)*", s):
+        return None
+    if "," in s and "." in s:
+        s = s.replace(".", "").replace(",", ".") if s.rfind(",") > s.rfind(".") else s.replace(",", "")
+    elif "," in s:
+        s = s.replace(",", ".") if s.count(",") == 1 else s.replace(",", "")
+    elif "." in s:
+        groups = s.split(".")
+        s = s.replace(".", "") if all(len(g) == 3 for g in groups[1:]) else s
+    try:
+        return float(s)
+    except ValueError:
+        return None
