@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from rapidfuzz import fuzz
 
@@ -156,17 +158,36 @@ def detect_period(folded: str) -> tuple[str | None, bool]:
     return None, False
 
 
+@lru_cache(maxsize=4)
+def load_question_words(path: Path) -> tuple[str, ...]:
+    """Scaffolding phrases (folded), longest first: "target", "by 2030", "bao nhiêu", "tỷ lệ" …"""
+    if not path.exists():
+        return ()
+    lines = [fold(line.strip()) for line in path.read_text(encoding="utf-8").splitlines()]
+    phrases = {re.sub(r"[^a-z0-9]+", " ", line).strip() for line in lines if line and not line.startswith("#")}
+    return tuple(sorted((p for p in phrases if p), key=len, reverse=True))
+
+
+def strip_scaffold(text: str, scaffold: tuple[str, ...]) -> str:
+    """The question without the words that only shape it (what remains names the topic)."""
+    out = " " + re.sub(r"[^a-z0-9%/]+", " ", fold(text)) + " "
+    for phrase in scaffold:
+        out = out.replace(f" {phrase} ", " | ")
+    return out
+
+
 def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
-               vocabulary: set[str] | None = None) -> Query:
+               vocabulary: set[str] | None = None, scaffold: tuple[str, ...] = ()) -> Query:
     language = detect_language(text)
     folded = fold(text)
+    topic = strip_scaffold(text, scaffold)
     communes, units = find_communes(text, registry)
     period, explicit = detect_period(folded)
     rank = ("low" if _LOW_CUE.search(folded) else "high") if _RANK_CUE.search(folded) else None
     compare = bool(_COMPARE_CUE.search(folded)) or len(communes) >= 2 or rank is not None
-    concepts = glossary.concepts(text) if language == LANG_EN else []
+    concepts = glossary.concepts(topic) if language == LANG_EN else []
     place_words = {t for c in registry.communes.values() for n in c.all_names() for t in tokens(n)}
-    content = [t for t in tokens(text) if t not in _STOP and t not in place_words and not t.isdigit()]
+    content = [t for t in tokens(topic) if t not in _STOP and t not in place_words and not t.isdigit()]
     if language == LANG_EN:
         content = [t for t in content if vocabulary is None or t in vocabulary]
     wants_figure = bool(_FIGURE_CUE.search(folded)) and not _NOT_FIGURE_CUE.search(folded)

@@ -16,7 +16,7 @@ from assistant.conversation import resolve
 from assistant.evidence import IdfTable, Term, Window, best_windows
 from assistant.glossary import load_glossary
 from assistant.grounding import ungrounded_figures
-from assistant.query import Query, understand
+from assistant.query import Query, load_question_words, understand
 from assistant.retrieval import HybridRetriever
 from assistant.schema import STATUS_ERROR, STATUS_NOT_FOUND, Answer
 from assistant.templates import phrase
@@ -59,7 +59,8 @@ class Assistant:
 
     # -- questions -----------------------------------------------------------------------
     def parse(self, question: str) -> Query:
-        return understand(question, self.registry, load_glossary(self.settings.glossary_path), self.vocabulary)
+        return understand(question, self.registry, load_glossary(self.settings.glossary_path), self.vocabulary,
+                          load_question_words(self.settings.question_words_path))
 
     def ask(self, question: object, history: list[dict] | None = None, *, commune: str | None = None,
             period: str | None = None) -> Answer:

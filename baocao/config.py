@@ -78,6 +78,10 @@ class Settings:
         return DATA_FILES / "glossary.tsv"
 
     @property
+    def question_words_path(self) -> Path:
+        return DATA_FILES / "question_words.txt"
+
+    @property
     def communes_path(self) -> Path:
         return DATA_FILES / "communes.json"
 
