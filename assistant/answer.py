@@ -95,21 +95,34 @@ def _unit_label(p: Passage, query: Query) -> str:
 
 
 def _supporting(best: Window, windows: list[Window], query: Query, terms: list[Term]) -> list[Window]:
-    """Other passages that answer nearly as well: conflicting figures, per-unit breakdowns."""
+    """Other windows that add to the best one.
+
+    Kept: a window that covers a term the best one misses (the second half of "how many
+    criteria, and how many villages"), one that answers nearly as well (a conflicting or
+    per-unit figure), and, for list questions, the sibling items of the same section.
+    """
+    limit = 6 if query.wants_list else MAX_SUPPORT
     out: list[Window] = []
-    used = {best.passage.id}
+    seen_text = [best.text]
+    missing = [t for t in terms if t not in best.matched]
     for window in windows[1:]:
-        if len(out) >= MAX_SUPPORT or window.score < best.score - 0.3:
+        if len(out) >= limit:
             break
-        if window.passage.id in used or window.passage.commune != best.passage.commune:
-            continue
-        if window.coverage < 0.75 * best.coverage or not answers_question(window, query, terms):
+        if window.passage.commune != best.passage.commune or any(_overlaps(window.text, s) for s in seen_text):
             continue
         if query.period and window.passage.period not in (query.period, None):
             continue
-        out.append(window)
-        used.add(window.passage.id)
+        sibling = query.wants_list and window.passage.section == best.passage.section
+        complements = any(t in window.matched for t in missing) and window.coverage >= 0.5 * best.coverage
+        corroborates = window.coverage >= 0.75 * best.coverage and window.score >= best.score - 0.3
+        if (sibling or complements or corroborates) and answers_question(window, query, terms):
+            out.append(window)
+            seen_text.append(window.text)
     return out
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return a in b or b in a
 
 
 def _not_found(query: Query, nearest: Window | None) -> Answer:

@@ -50,7 +50,7 @@ def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Ans
 
 def _topic(query: Query) -> str:
     if query.concepts:
-        return ", ".join(c.source for c in query.concepts[:3])
+        return ", ".join(c.source for c in query.concepts[:3] if not any(ch.isdigit() for ch in c.source))
     return " ".join(query.content_tokens[:6]) or query.text[:60]
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from assistant.query import LANG_EN, Query
 from assistant.retrieval import Hit
-from index.schema import KIND_RESULT_ITEM, KIND_TABLE_ROW, KIND_TARGET, PERIOD_PLAN, PERIOD_REVIEW, Passage
+from index.schema import KIND_FOOTNOTE, KIND_RESULT_ITEM, KIND_TABLE_ROW, KIND_TARGET, PERIOD_PLAN, PERIOD_REVIEW, Passage
 from index.text import FIGURE, fold, sentences, tokens
 
 MIN_COVERAGE = 0.5
@@ -108,14 +108,17 @@ def content_figures(text: str) -> list[str]:
     out = []
     for m in FIGURE.finditer(text):
         value = m.group(0).strip()
-        if _YEAR.match(value) or text[max(0, m.start() - 1): m.start()] == "(" and text[m.end(): m.end() + 1] == ")":
+        is_list_number = re.fullmatch(r"\d{1,2}", value) and text[max(0, m.start() - 1): m.start()] == "(" \
+            and text[m.end(): m.end() + 1] == ")"
+        if _YEAR.match(value) or is_list_number:
             continue
         out.append(value)
     return out
 
 
 def score_window(window: Window, query: Query, terms: list[Term]) -> Window:
-    folded = fold(window.text)
+    # The heading counts too: "III- CÁC KHÂU ĐỘT PHÁ" is what its items "1. …", "2. …" are about.
+    folded = fold(f"{_last_title(window.passage)} {window.text}")
     total = sum(t.weight for t in terms) or 1.0
     window.matched = [t for t in terms if any(contains(folded, a) for a in t.alternatives)]
     window.coverage = sum(t.weight for t in window.matched) / total if terms else 0.0
@@ -124,6 +127,13 @@ def score_window(window: Window, query: Query, terms: list[Term]) -> Window:
     window.figures = content_figures(window.text)
     window.score = window.coverage + _priors(window, query)
     return window
+
+
+def _last_title(p: Passage) -> str:
+    return p.section.rsplit("›", 1)[-1] if p.section else ""
+
+
+_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\bngày \d{1,2} tháng \d{1,2}")
 
 
 def _priors(window: Window, query: Query) -> float:
@@ -137,6 +147,10 @@ def _priors(window: Window, query: Query) -> float:
         bonus += 0.05
     if query.period and p.period == query.period:
         bonus += 0.05
+    if query.wants_date and _DATE.search(window.text):
+        bonus += 0.3
+    if p.kind == KIND_FOOTNOTE and not query.units:
+        bonus -= 0.1  # footnotes break figures down by former commune: the body text comes first
     bonus += _unit_fit(window, query)
     return bonus
 
@@ -148,7 +162,9 @@ def _unit_fit(window: Window, query: Query) -> float:
     p = window.passage
     folded = fold(window.text)
     wanted = [fold(u) for u in query.units]
-    if (p.unit and fold(p.unit) in wanted) or any(contains(folded, u) for u in wanted):
+    # the commune's own name is everywhere in its report: only a section about the old unit counts
+    mentioned = [u for u in wanted if u != fold(p.commune)]
+    if (p.unit and fold(p.unit) in wanted) or any(contains(folded, u) for u in mentioned):
         return 0.25
     if p.unit:
         return -0.25

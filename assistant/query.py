@@ -35,12 +35,12 @@ _PLAN_CUE = re.compile(
 )
 _REVIEW_CUE = re.compile(
     r"2020\s*[-–]\s*202[45]|2021\s*[-–]\s*202[45]|\b2020\b|\b2024\b|dat duoc|da dat|ket qua|nhiem ky truoc|"
-    r"nhiem ky qua|\bachiev|\breached|\bhad\b|\bdid\b|\bwas\b|\bwere\b|last term|previous term|past term|"
+    r"nhiem ky qua|\bachiev|\breached|last term|previous term|past term|"
     r"\bcollected\b|\bbuilt\b|\bfell\b|\bfall\b.*between|so voi chi tieu|compared with (its|the) target|"
     r"meet its target|\bcu\b|\bformer\b"
 )
 _COMPARE_CUE = re.compile(
-    r"\bcompare|\bcomparison|so sanh|\bversus\b|\bvs\b|which (of the )?(five |5 )?communes?|xa nao|"
+    r"\bcompare|\bcomparison|so sanh|\bversus\b|\bvs\b|which (of the )?(five |5 )?communes?|xa nao co|"
     r"\bhighest\b|\blowest\b|\blargest\b|\bsmallest\b|cao nhat|thap nhat|lon nhat|nho nhat|"
     r"all (the )?(five |5 )?communes|each commune|every commune|cac xa|tat ca|5 xa|nam xa"
 )
@@ -52,6 +52,8 @@ _FIGURE_CUE = re.compile(
     r"\bhow\b.*\b(km|ha|tons?|hectares?)\b"
 )
 _NOT_FIGURE_CUE = re.compile(r"\bwhich\b(?! (of the )?communes?)|\bwho\b|\bname\b|\blist\b|\bnao\b|\bai\b|\bnhung\b|\bneu\b")
+_DATE_CUE = re.compile(r"what date|which date|\bwhen\b|ngay nao|ngay thang|khi nao|thoi gian nao")
+_LIST_CUE = re.compile(r"^(neu|liet ke|list|name)\b|\bnhung\b|\bcac\b.*\bnao\b|\bwhich\b|what are")
 _UNIT_CUES = (
     ("km2", re.compile(r"km2|square kilomet|km vuong")),
     ("ha", re.compile(r"\bha\b|hectare|hecta")),
@@ -67,6 +69,7 @@ _STOP = set(
     "what which how is are does did of for by many much under should was were has have its their who when "
     "the and in with from to a an on at as be it that this there commune communes former term report "
     "according per new plan aim target targets achieved reached set sets planned supposed during total "
+    "them they these those sit sits member members many any all some each other than more less most "
     "number share rate percentage level value figure figures compare comparison between end".split()
 )
 
@@ -82,6 +85,8 @@ class Query:
     compare: bool = False
     rank: str | None = None  # "high" | "low" for "which commune has the highest …"
     wants_figure: bool = True
+    wants_date: bool = False
+    wants_list: bool = False
     unit_hint: str | None = None
     concepts: list[Concept] = field(default_factory=list)
     content_tokens: list[str] = field(default_factory=list)  # folded topic tokens
@@ -184,15 +189,18 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
     communes, units = find_communes(text, registry)
     period, explicit = detect_period(folded)
     rank = ("low" if _LOW_CUE.search(folded) else "high") if _RANK_CUE.search(folded) else None
-    compare = bool(_COMPARE_CUE.search(folded)) or len(communes) >= 2 or rank is not None
+    compare = len(communes) >= 2 or rank is not None or (bool(_COMPARE_CUE.search(folded)) and len(communes) != 1)
     concepts = glossary.concepts(topic) if language == LANG_EN else []
     place_words = {t for c in registry.communes.values() for n in c.all_names() for t in tokens(n)}
     content = [t for t in tokens(topic) if t not in _STOP and t not in place_words and not t.isdigit()]
     if language == LANG_EN:
         content = [t for t in content if vocabulary is None or t in vocabulary]
-    wants_figure = bool(_FIGURE_CUE.search(folded)) and not _NOT_FIGURE_CUE.search(folded)
     unit_hint = next((unit for unit, cue in _UNIT_CUES if cue.search(folded)), None)
+    wants_figure = (bool(_FIGURE_CUE.search(folded)) and not _NOT_FIGURE_CUE.search(folded)) or (
+        unit_hint not in (None, "%"))
     lexical = [t for t in tokens(text) if t not in _STOP and t not in place_words]
     lexical += [t for c in concepts for phrase in c.phrases for t in tokens(phrase)]
-    return Query(text, language, communes, units, period, explicit, compare, rank, wants_figure, unit_hint,
-                 concepts, content, lexical)
+    wants_date = bool(_DATE_CUE.search(folded))
+    wants_list = bool(_LIST_CUE.search(folded)) and not wants_figure
+    return Query(text, language, communes, units, period, explicit, compare, rank, wants_figure, wants_date,
+                 wants_list, unit_hint, concepts, content, lexical)
