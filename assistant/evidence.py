@@ -147,6 +147,8 @@ def _priors(window: Window, query: Query) -> float:
         bonus += 0.05
     if query.period and p.period == query.period:
         bonus += 0.05
+    elif query.period_explicit and p.period is None:
+        bonus -= 0.15  # background sections lose to the term the question names
     if query.wants_date and _DATE.search(window.text):
         bonus += 0.3
     if p.kind == KIND_FOOTNOTE and not query.units:

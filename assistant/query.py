@@ -48,7 +48,7 @@ _RANK_CUE = re.compile(r"\bhighest\b|\blargest\b|cao nhat|lon nhat|\bmost\b|\blo
 _LOW_CUE = re.compile(r"\blowest\b|\bsmallest\b|thap nhat|nho nhat|\bleast\b")
 _FIGURE_CUE = re.compile(
     r"bao nhieu|how (many|much|far|large|big)|what (percentage|share|rate|proportion|level|growth)|"
-    r"\bty le\b|\brate\b|\bshare\b|percentage|\bmuc\b|so sanh|compare|target|chi tieu|"
+    r"\bty le\b|\brate\b|\bshare\b|percentage|so sanh|compare|target|chi tieu|"
     r"\bhow\b.*\b(km|ha|tons?|hectares?)\b"
 )
 _NOT_FIGURE_CUE = re.compile(r"\bwhich\b(?! (of the )?communes?)|\bwho\b|\bname\b|\blist\b|\bnao\b|\bai\b|\bnhung\b|\bneu\b")

@@ -60,7 +60,7 @@ class Settings:
     # Retrieval
     retrieve_k: int = 30  # candidates per retriever before fusion
     rrf_k: int = 60
-    answer_candidates: int = 12  # fused passages the answerer inspects
+    answer_candidates: int = 20  # fused passages the answerer inspects
     # Input limits
     max_question_chars: int = 2000
     max_upload_bytes: int = 20 * 1024 * 1024

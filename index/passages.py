@@ -53,7 +53,7 @@ def build_passages(
         if block.role == ROLE_FOOTNOTE:
             out.append(_passage(file_name, commune, block.text, block, block, section, KIND_FOOTNOTE))
             continue
-        if open_item and _belongs_to_item(block, open_item[1], section):
+        if open_item and _belongs_to_item(block, open_item[0], open_item[1], section):
             open_item = (_merge(open_item[0], block), open_item[1])
             continue
         out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens))
@@ -63,11 +63,19 @@ def build_passages(
     return _dedupe(sorted(out, key=lambda p: (p.line_start, p.line_end)))
 
 
-def _belongs_to_item(block: Block, item_section: Section, section: Section) -> bool:
-    """In a numbered list, a paragraph that starts no new item continues the previous item."""
+def _belongs_to_item(block: Block, item: Block, item_section: Section, section: Section) -> bool:
+    """Does ``block`` continue the open item or paragraph?
+
+    In a target list, a paragraph that starts no new item continues the previous item. In
+    prose, a lone short sentence ("Tỷ lệ hộ nghèo giảm còn 8,9%.") joins the paragraph just
+    before it: alone it is too short to retrieve well.
+    """
     if section.label != item_section.label or ITEM_START.match(block.text):
         return False
-    return section.in_target_list
+    if section.in_target_list:
+        return True
+    near = block.line_start - item.line_end <= 2
+    return near and len(block.text.split()) < 20 and item_number(item.text) is None
 
 
 def _merge(first: Block, second: Block) -> Block:

@@ -33,8 +33,14 @@ def squash(text: str) -> str:
 
 def sentences(text: str) -> list[str]:
     """Split a paragraph into sentences, keeping "51,51%" and "2.487" intact."""
-    parts = [p.strip() for p in _SENTENCE_SPLIT.split(text)]
-    return [p for p in parts if p]
+    parts = [p.strip() for p in _SENTENCE_SPLIT.split(text) if p.strip()]
+    merged: list[str] = []
+    for part in parts:
+        if merged and re.fullmatch(r"\(?\d{1,2}(\.\d{1,2})*[.)]?-?", merged[-1]):
+            merged[-1] = f"{merged[-1]} {part}"  # "1." alone is a list number, not a sentence
+        else:
+            merged.append(part)
+    return merged
 
 
 def figures(text: str) -> list[str]:
