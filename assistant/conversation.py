@@ -42,7 +42,8 @@ def _last_full_question(history: list[dict], parse: callable) -> str | None:
     for turn in reversed(history):
         if turn.get("role") == "user" and isinstance(turn.get("content"), str):
             content = turn["content"].strip()
-            if content and parse(content).content_tokens:
+            parsed = parse(content) if content else None
+            if parsed and (parsed.content_tokens or parsed.concepts):  # a glossary topic is content too
                 return content
     return None
 

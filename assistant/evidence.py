@@ -142,7 +142,7 @@ def _priors(window: Window, query: Query) -> float:
     if query.wants_figure and window.figures:
         bonus += 0.15 + (0.1 if figure_with_unit(window.text, query.unit_hint) else 0.0)
     if query.period == PERIOD_PLAN and p.kind == KIND_TARGET:
-        bonus += 0.2
+        bonus += 0.35  # the "Các chỉ tiêu chủ yếu" list is the report's own answer to "what target"
     if query.period == PERIOD_REVIEW and p.kind in (KIND_RESULT_ITEM, KIND_TABLE_ROW):
         bonus += 0.05
     if query.period and p.period == query.period:
@@ -152,7 +152,7 @@ def _priors(window: Window, query: Query) -> float:
     if query.wants_date and _DATE.search(window.text):
         bonus += 0.3
     if p.kind == KIND_FOOTNOTE and not query.units:
-        bonus -= 0.1  # footnotes break figures down by former commune: the body text comes first
+        bonus -= 0.2  # footnotes break figures down by former commune: the body text comes first
     bonus += _unit_fit(window, query)
     return bonus
 

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 from assistant.glossary import Concept, Glossary
 from index.communes import CommuneRegistry
 from index.schema import PERIOD_PLAN, PERIOD_REVIEW
-from index.text import fold, has_diacritics, tokens
+from index.text import fold, has_diacritics, lexical_tokens, tokens
 
 LANG_EN, LANG_VI, LANG_VI_ASCII = "en", "vi", "vi-ascii"
 
@@ -198,8 +198,8 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
     unit_hint = next((unit for unit, cue in _UNIT_CUES if cue.search(folded)), None)
     wants_figure = (bool(_FIGURE_CUE.search(folded)) and not _NOT_FIGURE_CUE.search(folded)) or (
         unit_hint not in (None, "%"))
-    lexical = [t for t in tokens(text) if t not in _STOP and t not in place_words]
-    lexical += [t for c in concepts for phrase in c.phrases for t in tokens(phrase)]
+    lexical = [t for t in lexical_tokens(" ".join(t for t in tokens(text) if t not in _STOP and t not in place_words))]
+    lexical += [t for c in concepts for phrase in c.phrases for t in lexical_tokens(phrase)]
     wants_date = bool(_DATE_CUE.search(folded))
     wants_list = bool(_LIST_CUE.search(folded)) and not wants_figure
     return Query(text, language, communes, units, period, explicit, compare, rank, wants_figure, wants_date,

@@ -47,6 +47,17 @@ class HybridRetriever:
         dense = self._dense(query, scope, mask, depth) if mode in ("hybrid", "dense") else []
         return self._fuse(dense, lexical)[:k]
 
+    def with_siblings(self, hits: list[Hit], top: int = 3) -> list[Hit]:
+        """Add the other passages of the top hits' sections: a list question wants every item."""
+        seen = {h.passage.id for h in hits}
+        extra: list[Hit] = []
+        for hit in hits[:top]:
+            for p in self.index.passages:
+                if p.file == hit.passage.file and p.section == hit.passage.section and p.id not in seen:
+                    seen.add(p.id)
+                    extra.append(Hit(p, hit.score * 0.9))
+        return hits[:top] + extra + hits[top:]
+
     def _mask(self, communes: list[str], query: Query) -> np.ndarray:
         mask = np.ones(len(self.index.passages), dtype=bool)
         if communes:

@@ -95,6 +95,8 @@ class Assistant:
             communes = query.communes if len(query.communes) >= 2 else self.registry.names()
             return compare_answer(query, communes, self._windows_for)
         hits = self.retriever.retrieve(query, k=self.settings.answer_candidates)
+        if query.wants_list:
+            hits = self.retriever.with_siblings(hits, top=3)
         windows, terms = best_windows(query, hits, self.idf)
         return single_answer(query, windows, terms)
 

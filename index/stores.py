@@ -17,7 +17,7 @@ import numpy as np
 
 from baocao.config import Settings
 from index.schema import Passage
-from index.text import tokens
+from index.text import lexical_tokens
 
 _CHROMA_BATCH = 1000
 
@@ -92,7 +92,7 @@ class LexicalStore:
     @classmethod
     def build(cls, passages: Sequence[Passage]) -> LexicalStore:
         retriever = bm25s.BM25()
-        retriever.index([tokens(lexical_text(p)) or ["_"] for p in passages], show_progress=False)
+        retriever.index([lexical_tokens(lexical_text(p)) or ["_"] for p in passages], show_progress=False)
         return cls(retriever)
 
     def save(self, path: Path) -> None:

@@ -26,6 +26,17 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
+def lexical_tokens(text: str) -> list[str]:
+    """Folded words plus adjacent-word pairs, for BM25.
+
+    Vietnamese words are syllables: "gia súc" is two tokens, and folding makes "đàn" and
+    "dân" both "dan". Pairs ("gia_suc", "dan_dai") restore much of what the syllables lose.
+    Bare numbers are left out: years and list numbers match everything.
+    """
+    words = [t for t in tokens(text) if not t[0].isdigit()]
+    return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+
+
 def squash(text: str) -> str:
     """NFC, lowercase, no whitespace: for comparing text across line breaks."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFC", text)).lower()
