@@ -104,20 +104,24 @@ def _supporting(best: Window, windows: list[Window], query: Query, terms: list[T
     limit = 6 if query.wants_list else MAX_SUPPORT
     out: list[Window] = []
     seen_text = [best.text]
+    used = {best.passage.id}
     missing = [t for t in terms if t not in best.matched]
     for window in windows[1:]:
         if len(out) >= limit:
             break
         if window.passage.commune != best.passage.commune or any(_overlaps(window.text, s) for s in seen_text):
             continue
+        if query.wants_list and window.passage.id in used:
+            continue  # a list answer takes one item per passage
         if query.period and window.passage.period not in (query.period, None):
             continue
         sibling = query.wants_list and window.passage.section == best.passage.section
         complements = any(t in window.matched for t in missing) and window.coverage >= 0.5 * best.coverage
-        corroborates = window.coverage >= 0.75 * best.coverage and window.score >= best.score - 0.3
+        corroborates = window.coverage >= 0.9 * best.coverage and bool(window.figures) == bool(best.figures)
         if (sibling or complements or corroborates) and answers_question(window, query, terms):
             out.append(window)
             seen_text.append(window.text)
+            used.add(window.passage.id)
     return out
 
 

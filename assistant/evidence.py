@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from assistant.query import LANG_EN, Query
 from assistant.retrieval import Hit
 from index.schema import KIND_FOOTNOTE, KIND_RESULT_ITEM, KIND_TABLE_ROW, KIND_TARGET, PERIOD_PLAN, PERIOD_REVIEW, Passage
-from index.text import FIGURE, fold, sentences, tokens
+from index.text import FIGURE, fold, fold_expanded, sentences, tokens
 
 MIN_COVERAGE = 0.5
 WHOLE_KINDS = (KIND_TARGET, KIND_RESULT_ITEM, KIND_TABLE_ROW)
@@ -73,8 +73,12 @@ class IdfTable:
 def question_terms(query: Query, idf: IdfTable) -> list[Term]:
     """The topic of the question as weighted terms (glossary concepts for English)."""
     terms: list[Term] = []
+    seen: set[tuple[str, ...]] = set()
     if query.language == LANG_EN:
         for concept in query.concepts:
+            if concept.phrases in seen:  # "livestock" and "herd" bring the same row once
+                continue
+            seen.add(concept.phrases)
             weight = max(idf.phrase_weight(p) for p in concept.phrases)
             terms.append(Term(concept.phrases, weight))
         covered = {t for c in query.concepts for p in c.phrases for t in tokens(p)}
@@ -118,7 +122,7 @@ def content_figures(text: str) -> list[str]:
 
 def score_window(window: Window, query: Query, terms: list[Term]) -> Window:
     # The heading counts too: "III- CÁC KHÂU ĐỘT PHÁ" is what its items "1. …", "2. …" are about.
-    folded = fold(f"{_last_title(window.passage)} {window.text}")
+    folded = fold_expanded(f"{_last_title(window.passage)} {window.text}")
     total = sum(t.weight for t in terms) or 1.0
     window.matched = [t for t in terms if any(contains(folded, a) for a in t.alternatives)]
     window.coverage = sum(t.weight for t in window.matched) / total if terms else 0.0
@@ -158,17 +162,27 @@ def _priors(window: Window, query: Query) -> float:
 
 
 def _unit_fit(window: Window, query: Query) -> float:
-    """Former communes: reward the passage about the one asked for, penalize the others."""
+    """Former communes: reward the text about the one asked for, penalize the others.
+
+    The commune's own name is everywhere in its report, so for it only a section about the
+    old unit counts. "Xã Hát Lót" and "thị trấn Hát Lót" were different units: the kind the
+    question names must match.
+    """
     if not query.units:
         return 0.0
     p = window.passage
     folded = fold(window.text)
     wanted = [fold(u) for u in query.units]
-    # the commune's own name is everywhere in its report: only a section about the old unit counts
-    mentioned = [u for u in wanted if u != fold(p.commune)]
-    if (p.unit and fold(p.unit) in wanted) or any(contains(folded, u) for u in mentioned):
+    mentioned = [u for u in wanted if u != fold(p.commune) and contains(folded, u)]
+    if query.unit_kind and mentioned:
+        other_kind = "thi tran" if query.unit_kind == "xa" else "xa"
+        if any(contains(folded, f"{other_kind} {u}") and not contains(folded, f"{query.unit_kind} {u}")
+               for u in mentioned):
+            return -0.2
+    if (p.unit and fold(p.unit) in wanted) or mentioned:
         return 0.25
-    if p.unit:
+    others = [u for u in query.other_units if contains(folded, fold(u))]
+    if p.unit or others:
         return -0.25
     return 0.0
 

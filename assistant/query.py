@@ -80,6 +80,8 @@ class Query:
     language: str
     communes: list[str] = field(default_factory=list)  # official names, in question order
     units: list[str] = field(default_factory=list)  # former communes named in the question
+    unit_kind: str | None = None  # "xa" or "thi tran": the kind of former unit the question names
+    other_units: list[str] = field(default_factory=list)  # the same commune's other former units
     period: str | None = None
     period_explicit: bool = False
     compare: bool = False
@@ -200,7 +202,24 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
         unit_hint not in (None, "%"))
     lexical = [t for t in lexical_tokens(" ".join(t for t in tokens(text) if t not in _STOP and t not in place_words))]
     lexical += [t for c in concepts for phrase in c.phrases for t in lexical_tokens(phrase)]
+    unit_kind = _unit_kind(folded, units)
+    other_units = [u for c in communes for u in registry.communes[c].former_units if u not in units] if units else []
     wants_date = bool(_DATE_CUE.search(folded))
     wants_list = bool(_LIST_CUE.search(folded)) and not wants_figure
-    return Query(text, language, communes, units, period, explicit, compare, rank, wants_figure, wants_date,
-                 wants_list, unit_hint, concepts, content, lexical)
+    return Query(text=text, language=language, communes=communes, units=units, unit_kind=unit_kind,
+                 other_units=other_units, period=period, period_explicit=explicit, compare=compare, rank=rank,
+                 wants_figure=wants_figure, wants_date=wants_date, wants_list=wants_list, unit_hint=unit_hint,
+                 concepts=concepts, content_tokens=content, lexical_tokens=lexical)
+
+
+def _unit_kind(folded: str, units: list[str]) -> str | None:
+    """Which kind of former unit the question names first: "xã Hát Lót" or "thị trấn Hát Lót"."""
+    first: tuple[int, str] | None = None
+    for unit in units:
+        u = fold(unit)
+        for kind, pattern in (("xa", rf"\b(xa|commune) {re.escape(u)}\b|\b{re.escape(u)} commune\b"),
+                              ("thi tran", rf"\b(thi tran|township|town) {re.escape(u)}\b|\b{re.escape(u)} (township|town)\b")):
+            m = re.search(pattern, folded)
+            if m and (first is None or m.start() < first[0]):
+                first = (m.start(), kind)
+    return first[1] if first else None

@@ -34,6 +34,10 @@ _UPPER_START = r"[A-ZÀÁẠẢÃÂẦẤẬẨẪĂẰẮẶẲẴÈÉẸẺẼ
 _MARKER = re.compile(
     rf"(?<=[{_LOWER}%”\"\)])(?P<n>[1-9]\d?)(?=[.,;:]|\s*$|\s+{_UPPER_START}|\s+\()"
 )
+# A marker glued to a unit after a figure, before a lowercase word: "18 km7 thiết" (not "km2").
+_UNIT_MARKER = re.compile(
+    rf"(?:(?<=\d km)|(?<=\dkm)|(?<=\d m)|(?<=\dm)|(?<=\d ha)|(?<=\dha))(?P<n>[1-9]\d?)(?=\s+[{_LOWER}])"
+)
 # A number glued to the word before it: "đạt10 triệu" is "đạt 10 triệu".
 _GLUED_NUMBER = re.compile(rf"(?<=[{_LOWER}])(?=\d+(?:[.,]\d+)*\s+[{_LOWER}])")
 # Units whose digit is not a footnote: km2, m2, m3, CO2.
@@ -85,13 +89,14 @@ def split_markers(text: str) -> tuple[str, tuple[str, ...]]:
     markers: list[str] = []
 
     def _cut(m: re.Match[str]) -> str:
-        before = text[: m.start()]
+        before = m.string[: m.start()]
         if m.group("n") in {"2", "3"} and _UNIT_POWER.search(before):
             return m.group(0)
         markers.append(m.group("n"))
         return ""
 
     cleaned = _MARKER.sub(_cut, text)
+    cleaned = _UNIT_MARKER.sub(_cut, cleaned)
     cleaned = _GLUED_NUMBER.sub(" ", cleaned)
     return cleaned, tuple(markers)
 

@@ -35,7 +35,9 @@ def build_passages(
     file_name: str, raw_lines: list[str], commune: CommuneInfo, count_tokens: TokenCounter, max_tokens: int
 ) -> list[Passage]:
     """All passages of one report, in file order, without duplicates."""
-    blocks = build_blocks(clean_lines(raw_lines))
+    clean = clean_lines(raw_lines)
+    line_text = {line.no: line.text for line in clean}
+    blocks = build_blocks(clean)
     annotated = annotate(blocks)
     out: list[Passage] = []
     pending_table: list[tuple[Block, Section]] = []
@@ -47,7 +49,7 @@ def build_passages(
         out.extend(_table_passages(pending_table, file_name, commune))
         pending_table = []
         if is_heading:
-            out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens))
+            out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens, line_text))
             open_item = None
             continue
         if block.role == ROLE_FOOTNOTE:
@@ -56,9 +58,9 @@ def build_passages(
         if open_item and _belongs_to_item(block, open_item[0], open_item[1], section):
             open_item = (_merge(open_item[0], block), open_item[1])
             continue
-        out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens))
+        out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens, line_text))
         open_item = (block, section)
-    out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens))
+    out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens, line_text))
     out.extend(_table_passages(pending_table, file_name, commune))
     return _dedupe(sorted(out, key=lambda p: (p.line_start, p.line_end)))
 
@@ -85,7 +87,7 @@ def _merge(first: Block, second: Block) -> Block:
 
 def _close_item(
     item: tuple[Block, Section] | None, file_name: str, commune: CommuneInfo,
-    count_tokens: TokenCounter, max_tokens: int,
+    count_tokens: TokenCounter, max_tokens: int, line_text: dict[int, str],
 ) -> list[Passage]:
     if item is None:
         return []
@@ -98,46 +100,72 @@ def _close_item(
         kind = KIND_RESULT_ITEM
     if kind != KIND_PROSE or count_tokens(block.text) <= max_tokens:
         return [_passage(file_name, commune, block.text, block, block, section, kind, number)]
-    return list(_split_long(block, section, file_name, commune, count_tokens, max_tokens))
+    return list(_split_long(block, section, file_name, commune, count_tokens, max_tokens, line_text))
 
 
 def _split_long(
     block: Block, section: Section, file_name: str, commune: CommuneInfo,
-    count_tokens: TokenCounter, max_tokens: int,
+    count_tokens: TokenCounter, max_tokens: int, line_text: dict[int, str],
 ) -> Iterable[Passage]:
     """Windows of whole sentences that fit the embedder; line ranges narrowed to each window."""
     window: list[str] = []
+    offset = 0  # where the next window starts in block.text: a repeated sentence is found in its place
     for sentence in sentences(block.text):
         if window and count_tokens(" ".join([*window, sentence])) > max_tokens:
-            yield _window_passage(window, block, section, file_name, commune)
+            passage, offset = _window_passage(window, block, section, file_name, commune, line_text, offset)
+            yield passage
             window = []
         window.append(sentence)
     if window:
-        yield _window_passage(window, block, section, file_name, commune)
+        yield _window_passage(window, block, section, file_name, commune, line_text, offset)[0]
 
 
 def _window_passage(window: list[str], block: Block, section: Section, file_name: str,
-                    commune: CommuneInfo) -> Passage:
+                    commune: CommuneInfo, line_text: dict[int, str], offset: int) -> tuple[Passage, int]:
+    """The passage of one window, and where in ``block.text`` the window ends."""
     text = " ".join(window)
-    start = block.text.find(window[0])
-    end = start + len(text)
-    line_start, line_end = _lines_for_span(block, start, end)
+    found = block.text.find(window[0], offset)
+    start = found if found >= 0 else offset
+    chars = len(_squash(text))
+    line_start, line_end = _lines_for_span(block, start, chars, line_text)
     span = Block(text, line_start, line_end)
-    return _passage(file_name, commune, text, span, span, section, KIND_PROSE)
+    end = start
+    for consumed, ch in enumerate(block.text[start:], start=start):  # advance past ``chars`` non-spaces
+        if chars == 0:
+            break
+        if not ch.isspace():
+            chars -= 1
+        end = consumed + 1
+    return _passage(file_name, commune, text, span, span, section, KIND_PROSE), end
 
 
-def _lines_for_span(block: Block, start: int, end: int) -> tuple[int, int]:
-    """Approximate the lines a character span of a joined block came from.
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
-    Lines are joined with single spaces, so the share of characters before the span tells
-    which line it starts on; widen by one line either side to stay safe.
+
+def _lines_for_span(block: Block, start: int, chars: int, line_text: dict[int, str]) -> tuple[int, int]:
+    """The exact lines a span of a joined block came from (``chars`` non-space characters at ``start``).
+
+    Joining lines only adds or removes whitespace, so counting non-space characters maps a span
+    of the block back to the lines it was read from.
     """
     lines = block.lines or [block.line_start]
-    total = max(len(block.text), 1)
-    first = lines[min(len(lines) - 1, int(len(lines) * start / total))]
-    last = lines[min(len(lines) - 1, int(len(lines) * max(end - 1, 0) / total))]
-    idx_first, idx_last = lines.index(first), lines.index(last)
-    return lines[max(0, idx_first - 1)], lines[min(len(lines) - 1, idx_last + 1)]
+    lengths = [len(_squash(line_text.get(no, ""))) for no in lines]
+    if sum(lengths) != len(_squash(block.text)):  # should not happen; keep the whole block's range
+        return block.line_start, block.line_end
+    first_char = len(_squash(block.text[:start]))
+    last_char = first_char + max(chars, 1) - 1
+    first = last = lines[-1]
+    seen = 0
+    found_first = False
+    for no, length in zip(lines, lengths, strict=True):
+        if length and not found_first and first_char < seen + length:
+            first, found_first = no, True
+        if length and last_char < seen + length:
+            last = no
+            break
+        seen += length
+    return first, last
 
 
 def _passage(file_name: str, commune: CommuneInfo, text: str, first: Block, last: Block, section: Section,
@@ -189,12 +217,20 @@ def _split_tables(blocks: list[tuple[Block, Section]]) -> list[list[tuple[Block,
 
 
 def _dedupe(passages: list[Passage]) -> list[Passage]:
-    """Drop repeated paragraphs: the same text twice in one report is one passage."""
+    """Drop repeated paragraphs: the same text twice in one report is one passage.
+
+    Table rows are compared within their table only: the same row in the tables of two former
+    communes ("Duy trì Trạm y tế … 1 1 100 Đạt") states two facts.
+    """
     seen: set[str] = set()
     out = []
     for p in passages:
         key = re.sub(r"\W+", "", fold(p.text))
-        if key in seen or not key:
+        if not key:
+            continue
+        if p.kind == KIND_TABLE_ROW:
+            key = f"{p.section}\0{key}"
+        if key in seen:
             continue
         seen.add(key)
         out.append(p)

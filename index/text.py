@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 _FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "D"})
 _TOKEN = re.compile(r"[0-9]+(?:[.,/][0-9]+)*%?|[^\W\d_]+", re.UNICODE)
@@ -26,6 +27,31 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
+_ABBREVIATIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "abbreviations.tsv"
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Folded abbreviation → "abbreviation expansion" (data/abbreviations.tsv)."""
+    if not _ABBREVIATIONS_FILE.exists():
+        return ()
+    out = []
+    for line in _ABBREVIATIONS_FILE.read_text(encoding="utf-8").splitlines()[1:]:
+        parts = line.split("\t")
+        if len(parts) >= 2 and parts[0].strip():
+            abbr, expansion = fold(parts[0].strip()), fold(parts[1].strip())
+            out.append((re.compile(rf"(?<![a-z0-9]){re.escape(abbr)}(?![a-z0-9])"), f"{abbr} {expansion}"))
+    return tuple(out)
+
+
+def fold_expanded(text: str) -> str:
+    """Folded text with abbreviations spelled out: "BHYT" also reads "bảo hiểm y tế"."""
+    folded = fold(text)
+    for pattern, replacement in _abbreviations():
+        folded = pattern.sub(replacement, folded)
+    return folded
+
+
 def lexical_tokens(text: str) -> list[str]:
     """Folded words plus adjacent-word pairs, for BM25.
 
@@ -33,7 +59,7 @@ def lexical_tokens(text: str) -> list[str]:
     "dân" both "dan". Pairs ("gia_suc", "dan_dai") restore much of what the syllables lose.
     Bare numbers are left out: years and list numbers match everything.
     """
-    words = [t for t in tokens(text) if not t[0].isdigit()]
+    words = [t for t in _TOKEN.findall(fold_expanded(text)) if not t[0].isdigit()]
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)]
 
 
