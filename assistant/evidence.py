@@ -100,7 +100,14 @@ def windows_of(hit: Hit, rank: int) -> list[Window]:
     parts = sentences(p.text) or [p.text]
     out = [Window(hit, rank, s) for s in parts]
     out += [Window(hit, rank, f"{a} {b}") for a, b in zip(parts, parts[1:], strict=False)]
+    # long sentences list one clause per former commune ("…; xã Chiềng Hặc giảm từ …; xã Tú Nang …")
+    out += [Window(hit, rank, c) for s in parts if len(s) > 200 for c in _clauses(s)]
     return out
+
+
+def _clauses(sentence: str) -> list[str]:
+    parts = [c.strip() for c in re.split(r";\s+", sentence)]
+    return [c for c in parts if len(c) > 30] if len(parts) > 1 else []
 
 
 def contains(folded_text: str, alternative: str) -> bool:
@@ -181,6 +188,10 @@ def _unit_fit(window: Window, query: Query) -> float:
             return -0.2
     if (p.unit and fold(p.unit) in wanted) or mentioned:
         return 0.25
+    own = [u for u in wanted if u == fold(p.commune)]
+    if own and any(contains(folded, f"xa {u}") for u in own) and not any(
+            contains(folded, fold(o)) for o in query.other_units):
+        return 0.15  # "xã Chiềng Hặc giảm từ …" inside a breakdown by former commune
     others = [u for u in query.other_units if contains(folded, fold(u))]
     if p.unit or others:
         return -0.25
