@@ -195,7 +195,7 @@ def _unit_fit(window: Window, query: Query) -> float:
     others = [u for u in query.other_units if contains(folded, fold(u))]
     if p.unit or others:
         return -0.25
-    return 0.0
+    return -0.15  # the question is about one former commune; this text names none
 
 
 def figure_with_unit(text: str, unit: str | None) -> bool:

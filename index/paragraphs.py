@@ -92,6 +92,8 @@ def _continues(current: list[CleanLine], line: CleanLine, gap: bool) -> bool:
         return line.text.startswith("- ") and not gap and not _SENTENCE_END.search(last)
     if is_all_caps(line.text) or is_all_caps(last):
         return is_all_caps(line.text) and is_all_caps(last)  # multi-line capital headings
+    if last.endswith(":"):
+        return True  # a colon introduces what follows: "2. Phát triển kết cấu hạ tầng …:" / "Ưu tiên …"
     if _SENTENCE_END.search(last):
         return False if gap or line.text[:1].isupper() else True
     starts_upper = line.text[:1].isupper()
