@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.evidence import Term, Window, answers_question, content_figures, contains
+from assistant.evidence import Term, Window, answers_question, contains, content_figures
 from assistant.query import Query
 from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation
 from assistant.templates import phrase

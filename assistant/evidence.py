@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 
 from assistant.query import LANG_EN, Query
 from assistant.retrieval import Hit
-from index.schema import KIND_FOOTNOTE, KIND_RESULT_ITEM, KIND_TABLE_ROW, KIND_TARGET, PERIOD_PLAN, PERIOD_REVIEW, Passage
+from index.schema import (
+    KIND_FOOTNOTE,
+    KIND_RESULT_ITEM,
+    KIND_TABLE_ROW,
+    KIND_TARGET,
+    PERIOD_PLAN,
+    PERIOD_REVIEW,
+    Passage,
+)
 from index.text import FIGURE, fold, fold_expanded, sentences, tokens
 
 MIN_COVERAGE = 0.5

@@ -51,7 +51,9 @@ _FIGURE_CUE = re.compile(
     r"\bty le\b|\brate\b|\bshare\b|percentage|so sanh|compare|target|chi tieu|"
     r"\bhow\b.*\b(km|ha|tons?|hectares?)\b"
 )
-_NOT_FIGURE_CUE = re.compile(r"\bwhich\b(?! (of the )?communes?)|\bwho\b|\bname\b|\blist\b|\bnao\b|\bai\b|\bnhung\b|\bneu\b")
+_NOT_FIGURE_CUE = re.compile(
+    r"\bwhich\b(?! (of the )?communes?)|\bwho\b|\bname\b|\blist\b|\bnao\b|\bai\b|\bnhung\b|\bneu\b"
+)
 _DATE_CUE = re.compile(r"what date|which date|\bwhen\b|ngay nao|ngay thang|khi nao|thoi gian nao")
 _LIST_CUE = re.compile(r"^(neu|liet ke|list|name)\b|\bnhung\b|\bcac\b.*\bnao\b|\bwhich\b|what are")
 _UNIT_CUES = (
@@ -62,15 +64,17 @@ _UNIT_CUES = (
     ("%", re.compile(r"%|percent|\bty le\b|\brate\b|\bshare\b|proportion|phan tram")),
 )
 # Words that carry no topic: question words, period and place words (folded).
-_STOP = set(
-    "xa cua la bao nhieu muc tieu chi tieu nhiem ky den nam trong co duoc va cac nhung nao gi the nao dat "
-    "khong hay hoac theo so voi cho tai tren duoi sau truoc khi thi de ve mot hai ba cu nay thuoc ho "
-    "giai doan tu con bang dang se da phan dau ket qua nghi quyet huyen tinh son la toi qua hien "
-    "what which how is are does did of for by many much under should was were has have its their who when "
-    "the and in with from to a an on at as be it that this there commune communes former term report "
-    "according per new plan aim target targets achieved reached set sets planned supposed during total "
-    "them they these those sit sits member members many any all some each other than more less most "
-    "number share rate percentage level value figure figures compare comparison between end".split()
+_STOP = frozenset(
+    """
+    xa cua la bao nhieu muc tieu chi tieu nhiem ky den nam trong co duoc va cac nhung nao gi the nao dat
+    khong hay hoac theo so voi cho tai tren duoi sau truoc khi thi de ve mot hai ba cu nay thuoc ho giai
+    doan tu con bang dang se da phan dau ket qua nghi quyet huyen tinh son la toi qua hien what which
+    how is are does did of for by many much under should was were has have its their who when the and in
+    with from to a an on at as be it that this there commune communes former term report according per
+    new plan aim target targets achieved reached set sets planned supposed during total them they these
+    those sit sits member members many any all some each other than more less most number share rate
+    percentage level value figure figures compare comparison between end
+    """.split()
 )
 
 
@@ -217,8 +221,10 @@ def _unit_kind(folded: str, units: list[str]) -> str | None:
     first: tuple[int, str] | None = None
     for unit in units:
         u = fold(unit)
-        for kind, pattern in (("xa", rf"\b(xa|commune) {re.escape(u)}\b|\b{re.escape(u)} commune\b"),
-                              ("thi tran", rf"\b(thi tran|township|town) {re.escape(u)}\b|\b{re.escape(u)} (township|town)\b")):
+        name = re.escape(u)
+        patterns = (("xa", rf"\b(xa|commune) {name}\b|\b{name} commune\b"),
+                    ("thi tran", rf"\b(thi tran|township|town) {name}\b|\b{name} (township|town)\b"))
+        for kind, pattern in patterns:
             m = re.search(pattern, folded)
             if m and (first is None or m.start() < first[0]):
                 first = (m.start(), kind)

@@ -24,7 +24,8 @@ from index.cleaning import (
 
 # Starts of list items and headings: "(3)-", "2.1.", "2. ", "II-", "- ", "+ ", "a) ", "* Về".
 ITEM_START = re.compile(
-    r"^(\(\d+\)|\d{1,2}(\.\d{1,2})*\.(\s|$)|\d{1,2}(\.\d{1,2})+\s+[A-ZĐ]|[IVXL]+\s*[.\-–]\s*|[-+•*]\s|[a-zđ]\)\s|Phần thứ|PHẦN THỨ)"
+    r"^(\(\d+\)|\d{1,2}(\.\d{1,2})*\.(\s|$)|\d{1,2}(\.\d{1,2})+\s+[A-ZĐ]|[IVXL]+\s*[.\-–]\s*"
+    r"|[-+•*]\s|[a-zđ]\)\s|Phần thứ|PHẦN THỨ)"
 )
 _SENTENCE_END = re.compile(r"[.!?;:…]\)?[\"”]?$|\)$")
 _HEADING_LIKE = re.compile(r"^(\d+(\.\d+)*\.?\s|[IVXL]+\s*[.\-–]|Phần thứ|PHẦN)")
@@ -95,10 +96,8 @@ def _continues(current: list[CleanLine], line: CleanLine, gap: bool) -> bool:
     if last.endswith(":"):
         return True  # a colon introduces what follows: "2. Phát triển kết cấu hạ tầng …:" / "Ưu tiên …"
     if _SENTENCE_END.search(last):
-        return False if gap or line.text[:1].isupper() else True
+        return not (gap or line.text[:1].isupper())
     starts_upper = line.text[:1].isupper()
     if starts_upper and len(current) == 1 and _HEADING_LIKE.match(first) and len(first) < 150:
         return False  # "1.1. Sản xuất nông lâm nghiệp" followed by its first sentence
-    if gap and starts_upper and len(first) < 150 and _HEADING_LIKE.match(first):
-        return False
-    return True
+    return not (gap and starts_upper and len(first) < 150 and _HEADING_LIKE.match(first))

@@ -7,6 +7,7 @@ index generation and never mutated, so readers never see a half-written index.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Sequence
@@ -71,10 +72,8 @@ class VectorStore:
         return [(pid, 1.0 - float(d)) for pid, d in zip(ids, dists, strict=True)]
 
     def drop(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already gone is fine
             self.client.delete_collection(self.name)
-        except Exception:  # noqa: BLE001 - already gone is fine
-            pass
 
 
 def lexical_text(p: Passage) -> str:

@@ -103,11 +103,10 @@ def annotate(blocks: list[Block]) -> list[tuple[Block, Section, bool]]:
     out: list[tuple[Block, Section, bool]] = []
     for block in blocks:
         level = heading_level(block)
-        if level is None and is_all_caps(block.text) and block.role == ROLE_TEXT and stack:
-            if stack[-1].level == 0 and len(stack) == 1:  # the capital title under "Phần thứ …"
-                stack[-1] = Heading(0, f"{stack[-1].title}: {block.text}", stack[-1].line)
-                out.append((block, Section(list(stack)), True))
-                continue
+        if level is None and _is_part_title(block, stack):  # the capital title under "Phần thứ …"
+            stack[-1] = Heading(0, f"{stack[-1].title}: {block.text}", stack[-1].line)
+            out.append((block, Section(list(stack)), True))
+            continue
         if level == 2 and stack and stack[-1].level >= 3 and not _continues_numbering(stack, block.text):
             level = None  # "4. Phấn đấu …" inside "2.2. Đối với xã …" is a list item, not a section
         if level is not None:
@@ -117,6 +116,10 @@ def annotate(blocks: list[Block]) -> list[tuple[Block, Section, bool]]:
             continue
         out.append((block, Section(list(stack)), False))
     return out
+
+
+def _is_part_title(block: Block, stack: list[Heading]) -> bool:
+    return (block.role == ROLE_TEXT and is_all_caps(block.text) and len(stack) == 1 and stack[0].level == 0)
 
 
 def _continues_numbering(stack: list[Heading], text: str) -> bool:

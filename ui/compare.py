@@ -1,0 +1,198 @@
+"""The Compare tab: one indicator's 2025-2030 target across communes, as a table and a chart.
+
+Target records are matched to the indicator by its Vietnamese phrasings (the glossary turns
+"forest cover" into "tỷ lệ che phủ rừng", …), on diacritic-folded text, exact first and fuzzy
+(rapidfuzz) second. The figure is the first one written *after* the matched words, because a
+record often holds several ("trồng mới 03 ha; … độ che phủ rừng đạt 30,2%"). A commune with no
+matching record is a "missing" row and stays out of the chart; it is never plotted as zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+from rapidfuzz import fuzz
+
+from assistant.glossary import load_glossary
+from index.targets import UNITS
+from index.text import FIGURE, fold, parse_vn_number
+from ui.state import HOLDER
+
+MIN_SCORE = 88  # partial-ratio below this is a different indicator
+MIN_COMMUNES = 2  # a topic offered in the dropdown must be comparable
+DEFAULT_TOPIC = "forest cover"
+COLUMNS = ["commune", "figure", "number", "unit", "citation", "text"]
+_YEAR = re.compile(r"(19|20)\d\d")
+_UNIT_AFTER = re.compile(r"^\s*(" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + r")\b",
+                         re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Topic:
+    label: str  # "forest cover"
+    phrases: tuple[str, ...]  # folded Vietnamese phrasings
+
+
+@lru_cache(maxsize=4)
+def glossary_topics(path: Path) -> tuple[Topic, ...]:
+    """Each glossary row as a topic named by its first English phrase."""
+    topics = []
+    if path.exists():
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh, delimiter="\t"):
+                english = (row.get("en") or "").split("|")[0].strip()
+                phrases = tuple(fold(v.strip()) for v in (row.get("vi") or "").split("|") if v.strip())
+                if english and phrases:
+                    topics.append(Topic(english, phrases))
+    return tuple(topics)
+
+
+def topic_choices(records: list[dict], glossary_path: Path) -> list[tuple[str, str]]:
+    """Topics whose phrasing appears in the targets of at least two communes: (label, value) pairs."""
+    folded = [(r["commune"], fold(_nfc(r["text"]))) for r in records]
+    out = []
+    for topic in glossary_topics(glossary_path):
+        communes = {c for c, text in folded if any(p in text for p in topic.phrases if len(p) >= 4)}
+        if len(communes) >= MIN_COMMUNES:
+            out.append((f"{topic.label} ({len(communes)} communes)", topic.label))
+    return sorted(out)
+
+
+def phrases_for(keyword: str, glossary_path: Path) -> list[str]:
+    """The folded phrasings to look for: the glossary's for an English topic, plus the keyword itself."""
+    phrases = [fold(keyword.strip())]
+    for topic in glossary_topics(glossary_path):
+        if fold(keyword.strip()) == fold(topic.label):
+            phrases += topic.phrases
+    for concept in load_glossary(glossary_path).concepts(keyword):
+        phrases += concept.phrases
+    return [p for p in dict.fromkeys(phrases) if len(p) >= 3]
+
+
+def match(record: dict, phrases: list[str]) -> tuple[float, int]:
+    """How well a record's text names the indicator, and where (offset into the NFC text)."""
+    text = fold(_nfc(record["text"]))
+    best = (0.0, 0)
+    for p in phrases:
+        at = text.find(p)
+        if at >= 0:
+            best = max(best, (100 + len(p) / 100, at + len(p)))  # longer exact phrase: more specific
+        elif len(p) >= 8:
+            al = fuzz.partial_ratio_alignment(p, text, score_cutoff=MIN_SCORE)
+            if al is not None:
+                best = max(best, (al.score, al.dest_end))
+    return best
+
+
+def figure_after(text: str, offset: int) -> tuple[str | None, str]:
+    """The first figure at or after ``offset`` that is not a year, and the unit written with it."""
+    text = _nfc(text)
+    for m in FIGURE.finditer(text):
+        figure = m.group(0).strip()
+        if m.start() < offset or _YEAR.fullmatch(figure):
+            continue
+        if figure.endswith("%"):
+            return figure, "%"
+        unit = _UNIT_AFTER.match(text[m.end():])
+        return figure, unit.group(1) if unit else ""
+    return None, ""
+
+
+def parse_figure(figure: str | None) -> float | None:
+    """A figure as a number: "51,51%" → 51.51, "17.732" → 17732, a range "8-10%" → its first bound."""
+    if not figure:
+        return None
+    first = re.split(r"\s*[-–]\s*", figure.replace("%", "").strip())[0]
+    return parse_vn_number(first)
+
+
+def compare_rows(records: list[dict], keyword: str, communes: list[str], glossary_path: Path) -> list[dict]:
+    """One row per chosen commune: its best-matching target's figure, or a "missing" row."""
+    phrases = phrases_for(keyword, glossary_path)
+    rows = []
+    for commune in communes:
+        scored = [(match(r, phrases), r) for r in records if r["commune"] == commune]
+        scored = [(s, r) for s, r in scored if s[0] >= MIN_SCORE]
+        if not scored:
+            rows.append(dict(zip(COLUMNS, [commune, "missing", None, "", "", ""], strict=True)))
+            continue
+        (_, offset), record = max(scored, key=lambda sr: sr[0][0])
+        figure, unit = figure_after(record["text"], offset)
+        lines = f"{record['line_start']}" + (f"-{record['line_end']}" if record["line_end"] != record["line_start"]
+                                              else "")
+        rows.append({"commune": commune, "figure": figure or "missing", "number": parse_figure(figure),
+                     "unit": unit, "citation": f"{record['file']}:{lines}", "text": _nfc(record["text"])})
+    return rows
+
+
+def chart_frame(rows: list[dict]) -> tuple[pd.DataFrame, str]:
+    """The chartable rows (a number, the most common unit) and the unit; missing rows are left out."""
+    valued = [r for r in rows if r["number"] is not None]
+    if not valued:
+        return pd.DataFrame({"commune": [], "value": []}), ""
+    unit = Counter(r["unit"] for r in valued).most_common(1)[0][0]
+    same = [r for r in valued if r["unit"] == unit]
+    return pd.DataFrame({"commune": [r["commune"] for r in same], "value": [r["number"] for r in same]}), unit
+
+
+def _nfc(text: str) -> str:
+    """NFC keeps one character per letter, so offsets in folded text are offsets in the original."""
+    return unicodedata.normalize("NFC", text)
+
+
+# --- the tab ---------------------------------------------------------------------------------
+
+
+def run_compare(keyword: str, communes: list[str]) -> tuple:
+    """The table, chart and a one-line note for the chosen indicator and communes."""
+    assistant = HOLDER.get()
+    if assistant is None:
+        return _empty_table(), _empty_chart(), HOLDER.busy_message
+    if not (keyword or "").strip():
+        return _empty_table(), _empty_chart(), "Choose an indicator or type a keyword (e.g. che phủ rừng)."
+    chosen = communes or assistant.registry.names()
+    rows = compare_rows(assistant.targets(), keyword, chosen, HOLDER.settings.glossary_path)
+    frame, unit = chart_frame(rows)
+    found = sum(r["figure"] != "missing" for r in rows)
+    note = f"**{keyword}** — 2025-2030 targets: found in {found} of {len(rows)} communes."
+    if len(frame) < found:
+        note += f" The chart shows the figures in {unit or 'the most common unit'} only."
+    chart = gr.BarPlot(frame, x="commune", y="value", y_title=unit or "value", x_title="", sort=None)
+    return pd.DataFrame(rows, columns=COLUMNS), chart, note
+
+
+def _empty_table() -> pd.DataFrame:
+    return pd.DataFrame(columns=COLUMNS)
+
+
+def _empty_chart() -> pd.DataFrame:
+    return pd.DataFrame({"commune": [], "value": []})
+
+
+def build_compare_tab(records: list[dict], communes: list[str]) -> dict[str, gr.components.Component]:
+    """Lay out the compare tab: indicator, communes, button → note, table, chart."""
+    gr.Markdown("Pick an indicator (or type a Vietnamese/English keyword) to line up the communes' 2025-2030 "
+                "targets. A commune without that target shows as *missing*, never as zero.")
+    with gr.Row(elem_id="compare-controls"):
+        topic = gr.Dropdown(topic_choices(records, HOLDER.settings.glossary_path), value=DEFAULT_TOPIC,
+                            allow_custom_value=True, label="Indicator", scale=2, min_width=220,
+                            elem_id="compare-topic")
+        chosen = gr.CheckboxGroup(communes, value=communes, label="Communes", scale=3, min_width=260,
+                                  elem_id="compare-communes")
+    go = gr.Button("Compare", variant="primary", elem_id="compare-btn")
+    note = gr.Markdown(elem_id="compare-note")
+    table = gr.Dataframe(_empty_table(), label="Targets", wrap=True, interactive=False, elem_id="compare-table",
+                         column_widths=["14%", "11%", "9%", "8%", "16%", "42%"],
+                         datatype=["str", "str", "number", "str", "str", "str"])
+    chart = gr.BarPlot(_empty_chart(), x="commune", y="value", label="2025-2030 target", height=300,
+                       elem_id="compare-chart")
+    go.click(run_compare, [topic, chosen], [table, chart, note], api_visibility="private")
+    return {"communes": chosen}
