@@ -15,7 +15,7 @@ from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation
 from assistant.templates import phrase
 from index.schema import PERIOD_PLAN, PERIOD_REVIEW, Passage
 from index.targets import UNITS
-from index.text import fold
+from index.text import FIGURE, fold
 
 MAX_SUPPORT = 2
 _UNIT_WORDS = re.compile(r"^\s*(" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + r")\b",
@@ -46,7 +46,11 @@ def lead_figure(window: Window, query: Query) -> str | None:
         if positions:
             anchor = min(positions)
             break
-    candidates = [(m.start(), m.group(0)) for m in _figure_iter(text) if m.group(0).strip() in figures]
+    candidates = [(m.start(), m.group(0)) for m in FIGURE.finditer(text) if m.group(0).strip() in figures]
+    if query.wants_count:  # a count stands before its noun: "2.487 đảng viên"
+        before = [c for c in candidates if 0 <= anchor - (c[0] + len(c[1])) <= 12]
+        if before:
+            return before[-1][1].strip()
     after = [c for c in candidates if c[0] >= anchor] or candidates
     if query.unit_hint == "%":
         with_percent = [c for c in after if c[1].strip().endswith("%")]
@@ -56,12 +60,6 @@ def lead_figure(window: Window, query: Query) -> str | None:
     return (figure.strip() + (" " + unit.group(1) if unit and not figure.strip().endswith("%") else "")).strip()
 
 
-def _figure_iter(text: str):
-    from index.text import FIGURE
-
-    return FIGURE.finditer(text)
-
-
 def single_answer(query: Query, windows: list[Window], terms: list[Term]) -> Answer:
     """Answer from the best window, or say the reports do not hold it (and what is nearby)."""
     lang = query.language
@@ -69,7 +67,8 @@ def single_answer(query: Query, windows: list[Window], terms: list[Term]) -> Ans
     if best is None or not answers_question(best, query, terms):
         return _not_found(query, best)
     citations = [citation_for(1, best.passage)]
-    figure = lead_figure(best, query) if query.wants_figure else None
+    record_like = best.passage.kind in ("target", "result_item", "table_row")
+    figure = lead_figure(best, query) if query.wants_figure or record_like else None
     unit = _unit_label(best.passage, query)
     label = period_label(lang, best.passage.period)
     if figure:

@@ -30,7 +30,7 @@ from index.text import FIGURE, fold, fold_expanded, sentences, tokens
 
 MIN_COVERAGE = 0.5
 WHOLE_KINDS = (KIND_TARGET, KIND_RESULT_ITEM, KIND_TABLE_ROW)
-_YEAR = re.compile(r"^(19|20)\d\d$")
+_YEAR = re.compile(r"^(19|20)\d\d(\s*[-–]\s*(19|20)\d\d)?$")  # "2030", "2026-2030"
 
 
 @dataclass
@@ -168,6 +168,9 @@ def _priors(window: Window, query: Query) -> float:
         bonus += 0.05
     elif query.period_explicit and p.period is None:
         bonus -= 0.15  # background sections lose to the term the question names
+    if query.wants_count:
+        bonus += 0.15 if _counted(window, fold(window.text)) else 0.0
+        bonus -= 0.1 if window.figures and all(f.endswith("%") for f in window.figures) else 0.0
     if query.wants_date and _DATE.search(window.text):
         bonus += 0.3
     if p.kind == KIND_FOOTNOTE and not query.units:
@@ -204,6 +207,15 @@ def _unit_fit(window: Window, query: Query) -> float:
     if p.unit or others:
         return -0.25
     return -0.15  # the question is about one former commune; this text names none
+
+
+def _counted(window: Window, folded: str) -> bool:
+    """A count of the thing asked about: "2.487 đảng viên", "6 nhà máy thủy điện"."""
+    for term in window.matched:
+        for alt in term.alternatives:
+            if re.search(rf"\d[\d.,]*\s+(\w+\s+){{0,2}}{re.escape(alt)}(?![a-z0-9])", folded):
+                return True
+    return False
 
 
 def figure_with_unit(text: str, unit: str | None) -> bool:

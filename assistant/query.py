@@ -92,6 +92,7 @@ class Query:
     rank: str | None = None  # "high" | "low" for "which commune has the highest …"
     wants_figure: bool = True
     wants_date: bool = False
+    wants_count: bool = False  # "how many party members": a count, not a percentage
     wants_list: bool = False
     unit_hint: str | None = None
     concepts: list[Concept] = field(default_factory=list)
@@ -209,10 +210,11 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
     unit_kind = _unit_kind(folded, units)
     other_units = [u for c in communes for u in registry.communes[c].former_units if u not in units] if units else []
     wants_date = bool(_DATE_CUE.search(folded))
+    wants_count = bool(re.search(r"how many|bao nhieu (?!phan tram|%|ty|trieu)[a-z]", folded)) and unit_hint != "%"
     wants_list = bool(_LIST_CUE.search(folded)) and not wants_figure
     return Query(text=text, language=language, communes=communes, units=units, unit_kind=unit_kind,
                  other_units=other_units, period=period, period_explicit=explicit, compare=compare, rank=rank,
-                 wants_figure=wants_figure, wants_date=wants_date, wants_list=wants_list, unit_hint=unit_hint,
+                 wants_figure=wants_figure, wants_date=wants_date, wants_count=wants_count, wants_list=wants_list, unit_hint=unit_hint,
                  concepts=concepts, content_tokens=content, lexical_tokens=lexical)
 
 

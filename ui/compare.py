@@ -28,8 +28,12 @@ from ui.state import HOLDER
 
 MIN_SCORE = 88  # partial-ratio below this is a different indicator
 MIN_COMMUNES = 2  # a topic offered in the dropdown must be comparable
+MIN_PHRASE = 8  # shorter Vietnamese phrasings ("tỷ lệ", "đạt") are too generic to name a topic
 DEFAULT_TOPIC = "forest cover"
+NO_FIGURE = "(no figure)"  # the target exists but is qualitative: cited, not charted
 COLUMNS = ["commune", "figure", "number", "unit", "citation", "text"]
+# Glossary rows that are question scaffolding, not indicators ("đạt … mới", "hằng năm", "chỉ tiêu").
+GENERIC = frozenset({"new", "per year", "target", "households", "average", "term", "area", "by 2030", "rate"})
 _YEAR = re.compile(r"(19|20)\d\d")
 _UNIT_AFTER = re.compile(r"^\s*(" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + r")\b",
                          re.IGNORECASE)
@@ -55,15 +59,23 @@ def glossary_topics(path: Path) -> tuple[Topic, ...]:
     return tuple(topics)
 
 
-def topic_choices(records: list[dict], glossary_path: Path) -> list[tuple[str, str]]:
-    """Topics whose phrasing appears in the targets of at least two communes: (label, value) pairs."""
-    folded = [(r["commune"], fold(_nfc(r["text"]))) for r in records]
-    out = []
-    for topic in glossary_topics(glossary_path):
-        communes = {c for c, text in folded if any(p in text for p in topic.phrases if len(p) >= 4)}
-        if len(communes) >= MIN_COMMUNES:
-            out.append((f"{topic.label} ({len(communes)} communes)", topic.label))
-    return sorted(out)
+def topic_choices(records: list[dict], glossary_path: Path) -> list[str]:
+    """Topics that name the indicator of targets in at least two communes.
+
+    Each record counts for the one topic its indicator (the words before the figure) names first,
+    longest phrasing on a tie: "Thu nhập bình quân…" is income, not "average"; "Tỷ lệ che phủ rừng
+    … bao gồm diện tích cây ăn quả" is forest cover, not fruit trees.
+    """
+    topics = glossary_topics(glossary_path)
+    communes: dict[str, set[str]] = {}
+    for r in records:
+        indicator = fold(_nfc(r["indicator"]))
+        found = [(-indicator.find(p), len(p), t.label) for t in topics for p in t.phrases
+                 if len(p) >= MIN_PHRASE and " " in p and p in indicator]
+        if found:
+            communes.setdefault(max(found)[2], set()).add(r["commune"])
+    return sorted(label for label, cs in communes.items()
+                  if len(cs) >= MIN_COMMUNES and label not in GENERIC and not any(ch.isdigit() for ch in label))
 
 
 def phrases_for(keyword: str, glossary_path: Path) -> list[str]:
@@ -78,17 +90,20 @@ def phrases_for(keyword: str, glossary_path: Path) -> list[str]:
 
 
 def match(record: dict, phrases: list[str]) -> tuple[float, int]:
-    """How well a record's text names the indicator, and where (offset into the NFC text)."""
+    """How well a record's text names the indicator, and where its name ends (offset into the NFC text).
+
+    The score prefers the longest phrase found (the most specific), the offset the earliest one:
+    "Thu nhập bình quân đạt 36,5 triệu đồng/người/năm (tăng 70% …)" must give 36,5, not 70%.
+    """
     text = fold(_nfc(record["text"]))
+    exact = [(len(p), text.find(p) + len(p)) for p in phrases if p in text]
+    if exact:
+        return 100 + max(n for n, _ in exact) / 100, min(end for _, end in exact)
     best = (0.0, 0)
-    for p in phrases:
-        at = text.find(p)
-        if at >= 0:
-            best = max(best, (100 + len(p) / 100, at + len(p)))  # longer exact phrase: more specific
-        elif len(p) >= 8:
-            al = fuzz.partial_ratio_alignment(p, text, score_cutoff=MIN_SCORE)
-            if al is not None:
-                best = max(best, (al.score, al.dest_end))
+    for p in (p for p in phrases if len(p) >= 8):
+        al = fuzz.partial_ratio_alignment(p, text, score_cutoff=MIN_SCORE)
+        if al is not None:
+            best = max(best, (al.score, al.dest_end))
     return best
 
 
@@ -97,7 +112,7 @@ def figure_after(text: str, offset: int) -> tuple[str | None, str]:
     text = _nfc(text)
     for m in FIGURE.finditer(text):
         figure = m.group(0).strip()
-        if m.start() < offset or _YEAR.fullmatch(figure):
+        if m.start() < offset or all(_YEAR.fullmatch(part) for part in re.split(r"\s*[-–]\s*", figure)):
             continue
         if figure.endswith("%"):
             return figure, "%"
@@ -128,7 +143,7 @@ def compare_rows(records: list[dict], keyword: str, communes: list[str], glossar
         figure, unit = figure_after(record["text"], offset)
         lines = f"{record['line_start']}" + (f"-{record['line_end']}" if record["line_end"] != record["line_start"]
                                               else "")
-        rows.append({"commune": commune, "figure": figure or "missing", "number": parse_figure(figure),
+        rows.append({"commune": commune, "figure": figure or NO_FIGURE, "number": parse_figure(figure),
                      "unit": unit, "citation": f"{record['file']}:{lines}", "text": _nfc(record["text"])})
     return rows
 
@@ -195,4 +210,11 @@ def build_compare_tab(records: list[dict], communes: list[str]) -> dict[str, gr.
     chart = gr.BarPlot(_empty_chart(), x="commune", y="value", label="2025-2030 target", height=300,
                        elem_id="compare-chart")
     go.click(run_compare, [topic, chosen], [table, chart, note], api_visibility="private")
-    return {"communes": chosen}
+    return {"communes": chosen, "topic": topic}
+
+
+def refreshed_topics() -> gr.Dropdown:
+    """The indicator choices for the reports indexed now (after an upload, a removal, a first build)."""
+    assistant = HOLDER.get()
+    records = assistant.targets() if assistant else []
+    return gr.Dropdown(choices=topic_choices(records, HOLDER.settings.glossary_path))

@@ -1,0 +1,1 @@
+"""The Gradio app's tabs, rendering and shared state (``app.py`` puts them together)."""

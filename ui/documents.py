@@ -1,0 +1,131 @@
+"""The Documents tab: which reports are indexed, add one, remove one.
+
+An upload is validated by ``import_report`` (which slugifies the name into the reports folder)
+before anything is written; a refused file leaves the reports and the index untouched. After a
+change the index is rebuilt incrementally and a fresh Assistant is swapped in for every user.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from index.build import build_index
+from index.loaders import ORIGINALS_DIR, ReportError, import_report, list_reports
+from ui.compare import refreshed_topics
+from ui.render import notice
+from ui.state import HOLDER
+
+COLUMNS = ["commune", "file", "passages", "targets", "former units", "last indexed"]
+
+
+def documents_frame() -> pd.DataFrame:
+    """The indexed reports as a table (empty while the index loads)."""
+    assistant = HOLDER.get()
+    docs = assistant.documents() if assistant else []
+    rows = [[d["commune"], d["file"], d["passages"], d["targets"], d["former_units"], d["indexed"]] for d in docs]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def report_files() -> list[str]:
+    return [p.name for p in list_reports(HOLDER.settings.reports_dir)]
+
+
+def communes() -> list[str]:
+    assistant = HOLDER.get()
+    return assistant.registry.names() if assistant else []
+
+
+def _rebuild(progress: gr.Progress) -> str:
+    """Bring the index up to date and swap in a new Assistant; returns the build summary line."""
+    def report(stage: str, done: int, total: int) -> None:
+        progress((done, total), desc=f"Indexing: {stage}", unit="passages")
+
+    progress(0, desc="Reading and splitting the reports…")
+    summary = build_index(HOLDER.settings, progress=report)
+    progress(1, desc="Loading the new index…")
+    HOLDER.reload()
+    return summary.line()
+
+
+def upload(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 - Gradio's idiom
+    """Validate, store and index one uploaded report; a bad file is refused with the reason."""
+    if not path:
+        return _refresh(notice(""))
+    settings, name = HOLDER.settings, Path(path).name
+    with HOLDER.write_lock:
+        try:
+            stored = import_report(Path(path), settings.reports_dir, original_name=name,
+                                   max_bytes=settings.max_upload_bytes)
+        except (ReportError, OSError) as exc:
+            gr.Warning(str(exc))
+            return _refresh(notice(f"Not added: {exc}", "error"))
+        try:
+            line = _rebuild(progress)
+        except Exception as exc:  # noqa: BLE001 - undo the import so the index stays as it was
+            _delete_report(stored.name)
+            print(f"indexing {stored.name} failed: {exc!r}", file=sys.stderr)
+            return _refresh(notice(f"Not added: indexing {name} failed ({exc}).", "error"))
+    return _refresh(notice(f"Added {name} as {stored.name}. Index: {line}", "ok"))
+
+
+def remove(file: str | None, confirmed: bool, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+    """Delete one report file (only a listed one, so no path can escape the folder) and re-index."""
+    if not file or file not in report_files():
+        return _refresh(notice("Choose a report to remove.", "error"))
+    if not confirmed:
+        return _refresh(notice(f"Tick “Yes, remove” to confirm removing {file}.", "error"))
+    if len(report_files()) <= 1:
+        return _refresh(notice("The last report cannot be removed: the assistant needs at least one.", "error"))
+    with HOLDER.write_lock:
+        _delete_report(file)
+        try:
+            line = _rebuild(progress)
+        except Exception as exc:  # noqa: BLE001 - the previous index generation keeps answering
+            print(f"re-indexing after removing {file} failed: {exc!r}", file=sys.stderr)
+            return _refresh(notice(f"Removed {file}, but re-indexing failed ({exc}).", "error"))
+    return _refresh(notice(f"Removed {file}. Index: {line}", "ok"))
+
+
+def _delete_report(file: str) -> None:
+    """Remove a report's .txt and, when it came from a PDF/DOCX, the kept original."""
+    reports = HOLDER.settings.reports_dir
+    (reports / file).unlink(missing_ok=True)
+    for original in (reports / ORIGINALS_DIR).glob(f"{Path(file).stem}.*"):
+        original.unlink(missing_ok=True)
+
+
+def _refresh(message: str) -> tuple:
+    """Everything a change of reports touches: tables, pickers, the message; the upload box is cleared."""
+    return (documents_frame(), message, None, gr.Dropdown(choices=report_files(), value=None), False,
+            *picker_updates())
+
+
+def picker_updates() -> tuple:
+    """New choices for the chat's commune filter, the compare tab's communes and its indicators."""
+    names = communes()
+    return gr.Dropdown(choices=["All", *names]), gr.CheckboxGroup(choices=names, value=names), refreshed_topics()
+
+
+def build_documents_tab(pickers: list[gr.components.Component]) -> dict:
+    """Lay out the documents tab; changes also refresh the pickers of the other tabs (``picker_updates``)."""
+    table = gr.Dataframe(documents_frame(), label="Indexed reports", interactive=False, wrap=True,
+                         elem_id="documents-table")
+    message = gr.HTML(elem_id="documents-message")
+    with gr.Row(elem_id="documents-actions"):
+        with gr.Column(min_width=280):
+            gr.Markdown("#### Add a report\n.txt (UTF-8), .pdf with a text layer or .docx, up to "
+                        f"{HOLDER.settings.max_upload_bytes // (1024 * 1024)} MB.")
+            file = gr.File(label="Report file", file_count="single", type="filepath", elem_id="upload")
+        with gr.Column(min_width=280):
+            gr.Markdown("#### Remove a report\nDeletes the file from `data/reports/` and re-indexes.")
+            chosen = gr.Dropdown(report_files(), value=None, label="Report", elem_id="remove-file")
+            confirm = gr.Checkbox(label="Yes, remove this report", value=False, elem_id="remove-confirm")
+            delete = gr.Button("Remove report", variant="stop", elem_id="remove-btn")
+    outputs = [table, message, file, chosen, confirm, *pickers]
+    file.upload(upload, file, outputs, api_visibility="private")
+    delete.click(remove, [chosen, confirm], outputs, api_visibility="private")
+    return {"table": table, "remove": chosen}

@@ -1,0 +1,77 @@
+"""Theme and CSS: readable source cards, and chat + sources side by side that stack on a phone."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+CSS = """
+.gradio-container { max-width: 1360px !important; margin: 0 auto !important; }
+#app-header h1 { margin: 0 0 2px 0; font-size: 1.55rem; }
+#app-header p { margin: 0; color: var(--body-text-color-subdued); }
+#status-banner:empty { display: none; }
+
+/* chat and sources side by side; stacked under 800px */
+#chat-row { gap: 16px; align-items: flex-start; flex-wrap: wrap; }
+#chat-col { flex: 3 1 460px !important; min-width: 0 !important; }
+#sources-col { flex: 2 1 340px !important; min-width: 0 !important; }
+#ask-row { gap: 8px; align-items: stretch; flex-wrap: nowrap; }
+#ask-btn { max-width: 110px; }
+#filter-row { gap: 8px; align-items: flex-end; flex-wrap: wrap; }
+#filter-row > * { flex: 1 1 140px !important; }
+#new-chat { align-self: flex-end; min-height: 40px; }
+@media (max-width: 800px) {
+  #chat-row { flex-direction: column; }
+  #chat-col, #sources-col { flex: 1 1 auto !important; width: 100% !important; }
+  #chatbot { height: 420px !important; }
+  .gradio-container { padding: 8px !important; }
+  #app-header h1 { font-size: 1.25rem; }
+}
+
+/* sources panel */
+.panel-title h3 { margin: 4px 0 0 0; }
+#sources { max-height: 760px; overflow-y: auto; }
+.sources { display: flex; flex-direction: column; gap: 10px; }
+.src-q { font-size: .85rem; color: var(--body-text-color-subdued); }
+.src-card { border: 1px solid var(--border-color-primary); border-radius: 12px; padding: 10px 12px;
+  background: var(--background-fill-primary); box-shadow: 0 1px 2px rgba(0,0,0,.04); }
+.src-head { display: flex; flex-wrap: wrap; gap: 6px 8px; align-items: center; font-size: .92rem; }
+.src-n { background: var(--color-accent); color: #fff; border-radius: 6px; padding: 0 7px;
+  font-weight: 700; font-size: .8rem; line-height: 1.5; }
+.pill { border: 1px solid var(--border-color-primary); border-radius: 999px; padding: 0 8px;
+  font-size: .75rem; color: var(--body-text-color-subdued); }
+.src-loc { margin-left: auto; font-family: var(--font-mono); font-size: .78rem;
+  color: var(--body-text-color-subdued); }
+.src-section { font-size: .76rem; color: var(--body-text-color-subdued); margin: 4px 0 2px; }
+.src-quote { margin: 6px 0; padding: 4px 0 4px 10px; border-left: 3px solid var(--color-accent);
+  font-size: .92rem; line-height: 1.45; }
+.sources mark, .ctx mark { background: #fde68a; color: #111; padding: 0 2px; border-radius: 3px; }
+.src-context summary { cursor: pointer; font-size: .8rem; color: var(--link-text-color); }
+.ctx { margin-top: 6px; font-family: var(--font-mono); font-size: .74rem; line-height: 1.45;
+  max-height: 240px; overflow: auto; border-radius: 8px; background: var(--background-fill-secondary);
+  padding: 6px 0; }
+.ctx-line { display: flex; gap: 8px; padding: 0 8px; }
+.ctx-line.cited { background: rgba(253, 230, 138, .35); }
+.ctx-line .ln { flex: 0 0 3.2em; text-align: right; color: var(--body-text-color-subdued); user-select: none; }
+.ctx-line .lt { white-space: pre-wrap; word-break: break-word; }
+table.cmp { width: 100%; border-collapse: collapse; font-size: .88rem; }
+table.cmp th, table.cmp td { border-bottom: 1px solid var(--border-color-primary); padding: 4px 6px;
+  text-align: left; }
+.muted { color: var(--body-text-color-subdued); }
+
+/* badges in the chat, notices */
+.badge { display: inline-block; border-radius: 999px; padding: 1px 10px; font-size: .75rem; font-weight: 600; }
+.badge-muted { background: var(--background-fill-secondary); color: var(--body-text-color-subdued);
+  border: 1px solid var(--border-color-primary); }
+.badge-error { background: #fee2e2; color: #991b1b; }
+.notice { border-radius: 10px; padding: 8px 12px; font-size: .92rem; }
+.notice-info { background: var(--background-fill-secondary); }
+.notice-ok { background: #dcfce7; color: #166534; }
+.notice-error { background: #fee2e2; color: #991b1b; border: 1px solid #fecaca; }
+"""
+
+
+def theme() -> gr.themes.Base:
+    """A calm, readable theme (green for Sơn La's forests), with local fonts: no Google Fonts request."""
+    return gr.themes.Soft(primary_hue="emerald", neutral_hue="slate",
+                          font=["system-ui", "Segoe UI", "Roboto", "Noto Sans", "sans-serif"],
+                          font_mono=["ui-monospace", "DejaVu Sans Mono", "monospace"])
