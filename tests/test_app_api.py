@@ -89,7 +89,7 @@ def test_follow_up_with_history_as_list_or_json(client) -> None:
 
 
 def test_filters_are_passed_on(client) -> None:
-    result = client.predict("forest cover target", None, "Bó Sinh", "2025-2030", api_name="/ask")
+    result = client.predict("What is the forest-cover target?", None, "Bó Sinh", "2025-2030", api_name="/ask")
     assert result["status"] == "answered"
     assert {c["file"] for c in result["citations"]} == {"bo-sinh.txt"}
 

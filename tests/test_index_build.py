@@ -28,7 +28,8 @@ REBUILD_HINT = "baocao index --rebuild"
 FOREST_QUESTION = "What is Mường La's forest-cover target?"
 NEW_PARAGRAPH = (
     "Năm 2030, xã phấn đấu đưa vùng trồng cây sơn tra và sâm dưới tán rừng tại bản Nà Pản đạt 77,7 ha, "
-    "gắn với chế biến sâu, xây dựng thương hiệu sản phẩm OCOP và tạo việc làm ổn định cho lao động địa phương."
+    "gắn với chế biến sâu, xây dựng thương hiệu sản phẩm OCOP và tạo việc làm ổn định cho lao động "
+    "địa phương."
 )
 
 
@@ -138,7 +139,8 @@ def _cached_vectors(settings: Settings) -> int:
 
 
 def _new_generation_dir(settings: Settings, known: set[str]) -> bool:
-    return any(p.name.startswith((".tmp-gen", "gen-")) and p.name not in known for p in settings.index_dir.iterdir())
+    names = {p.name for p in settings.index_dir.iterdir()} - known
+    return any(name.startswith((".tmp-gen", "gen-")) for name in names)
 
 
 def _kill(proc: subprocess.Popen) -> None:

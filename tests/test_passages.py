@@ -53,7 +53,8 @@ def passages(raw: dict[str, list[str]]) -> dict[str, list[Passage]]:
 
 def _at(ps: list[Passage], start: int, end: int | None = None) -> Passage:
     found = [p for p in ps if p.line_start == start and (end is None or p.line_end == end)]
-    assert len(found) == 1, [(p.line_start, p.line_end, p.kind) for p in ps if p.line_start <= start <= p.line_end]
+    near = [(p.line_start, p.line_end, p.kind) for p in ps if p.line_start <= start <= p.line_end]
+    assert len(found) == 1, near
     return found[0]
 
 
@@ -132,7 +133,8 @@ def test_table_cells_are_parsed(raw) -> None:
     row = rows[15]
     assert (row.number, row.line_start, row.line_end) == ("16", 2020, 2024)
     assert row.indicator == "Chất thải rắn và rác thải sinh hoạt được thu gom"
-    assert (row.unit, row.target, row.result, row.percent, row.assessment) == ("%", "90", "80", "88,8", "Không đạt")
+    cells = (row.unit, row.target, row.result, row.percent, row.assessment)
+    assert cells == ("%", "90", "80", "88,8", "Không đạt")
     assert row.group and row.group.startswith("III")
     assert "kết quả: 80" in row.reading() and "đánh giá: Không đạt" in row.reading()
 
@@ -142,7 +144,8 @@ def test_table_cells_are_parsed(raw) -> None:
 
 def test_repeated_paragraph_is_one_passage(raw, passages) -> None:
     muong = raw["muong-la.txt"]
-    sentence = "(Chi tiết tại Biểu số 01, 02: Các chỉ tiêu kinh tế- xã hội chủ yếu của xã Mường La kèm theo báo cáo)"
+    sentence = ("(Chi tiết tại Biểu số 01, 02: Các chỉ tiêu kinh tế- xã hội chủ yếu của xã Mường La "
+                "kèm theo báo cáo)")
     squash = lambda text: re.sub(r"\s+", "", text)  # noqa: E731
     assert squash(" ".join(muong[124:126])) == squash(" ".join(muong[247:249])) == squash(sentence)
     found = [p for p in passages["muong-la.txt"] if squash(sentence) in squash(p.text)]
@@ -161,7 +164,8 @@ def test_passage_texts_are_unique_per_report(passages) -> None:
 
 def test_numbering_faults_still_give_one_passage_per_item(raw, passages) -> None:
     phieng = raw["phieng-pan.txt"]
-    assert phieng[1384].startswith("(21) Mỗi năm kết nạp") and phieng[1388].startswith("(21) Hàng năm, 100% bí thư")
+    assert phieng[1384].startswith("(21) Mỗi năm kết nạp")
+    assert phieng[1388].startswith("(21) Hàng năm, 100% bí thư")
     targets = _targets(passages["phieng-pan.txt"])
     assert [t.number for t in targets] == [str(n) for n in range(1, 22)] + ["21", "22", "23"]
     first, second = (t for t in targets if t.number == "21")
@@ -190,11 +194,13 @@ def test_forest_cover_target_is_exactly_one_passage(raw, passages) -> None:
     mai = raw["mai-son.txt"]
     assert mai[1630].startswith("(4) Đến năm 2030 đạt xã nông thôn mới kiểu mẫu")
     item = _at(passages["mai-son.txt"], 1631, 1633)
-    assert item.kind == KIND_TARGET and item.number == "4" and item.text.endswith("08 bản nông thôn mới kiểu mẫu.")
+    assert item.kind == KIND_TARGET and item.number == "4"
+    assert item.text.endswith("08 bản nông thôn mới kiểu mẫu.")
 
 
 @pytest.mark.parametrize(("name", "count"), [
-    ("muong-la.txt", 26), ("chieng-hac.txt", 25), ("mai-son.txt", 24), ("phieng-pan.txt", 24), ("bo-sinh.txt", 17),
+    ("muong-la.txt", 26), ("chieng-hac.txt", 25), ("mai-son.txt", 24), ("phieng-pan.txt", 24),
+    ("bo-sinh.txt", 17),
 ])
 def test_every_numbered_target_is_one_passage(raw, passages, name: str, count: int) -> None:
     """Each "(n)" line of the target list starts exactly one target passage; none overlap or glue."""
