@@ -57,7 +57,7 @@ def build_app(assistant_factory: Callable[[], object] | None = None, settings: S
     records, names = (assistant.targets() if assistant else []), communes()
     with gr.Blocks(title="baocao — Sơn La commune reports", analytics_enabled=False) as demo:
         gr.HTML(f"<h1>{TITLE}</h1><p>{DESCRIPTION}</p>", elem_id="app-header")
-        banner = gr.HTML(notice(_status()), elem_id="status-banner")
+        banner = gr.HTML(notice(_status()), elem_id="status-banner", visible=assistant is None)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 chat = build_chat_tab(names)
@@ -89,8 +89,8 @@ def _poll() -> tuple:
     """While the first index build runs: show its progress; once ready, fill the tables and pickers."""
     if HOLDER.get() is None:
         kind = "error" if HOLDER.error else "info"
-        return notice(HOLDER.busy_message, kind), gr.Timer(active=True), *[gr.skip()] * 5
-    return notice(""), gr.Timer(active=False), *_fresh_lists()
+        return gr.HTML(notice(HOLDER.busy_message, kind), visible=True), gr.Timer(active=True), *[gr.skip()] * 5
+    return gr.HTML("", visible=False), gr.Timer(active=False), *_fresh_lists()
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860, auth: str | None = None) -> int:

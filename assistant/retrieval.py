@@ -8,6 +8,7 @@ target is never the answer to "what was achieved", and vice versa).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -74,8 +75,12 @@ class HybridRetriever:
         order = np.argsort(-scores)[:depth]
         return [int(i) for i in order if scores[i] > 0]
 
+    @lru_cache(maxsize=256)  # noqa: B019 - one retriever per index; a comparison asks once per commune
+    def _query_vector(self, text: str) -> tuple[float, ...]:
+        return tuple(self.embedder.get_query_embedding(text))
+
     def _dense(self, query: Query, communes: list[str], mask: np.ndarray, depth: int) -> list[int]:
-        vector = self.embedder.get_query_embedding(_dense_text(query))
+        vector = self._query_vector(_dense_text(query))
         where = _where(communes, _opposite(query))
         found = self.index.vectors.query(vector, k=min(depth, int(mask.sum()) or 1), where=where)
         positions = [self.index.position.get(pid) for pid, _ in found]

@@ -31,25 +31,29 @@ _ABBREVIATIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "abbrevi
 
 
 @lru_cache(maxsize=1)
-def _abbreviations() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Folded abbreviation → "abbreviation expansion" (data/abbreviations.tsv)."""
+def _abbreviations() -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """One pattern for every abbreviation in data/abbreviations.tsv, and what each stands for (folded)."""
     if not _ABBREVIATIONS_FILE.exists():
-        return ()
-    out = []
+        return None, {}
+    expansions: dict[str, str] = {}
     for line in _ABBREVIATIONS_FILE.read_text(encoding="utf-8").splitlines()[1:]:
         parts = line.split("\t")
         if len(parts) >= 2 and parts[0].strip():
-            abbr, expansion = fold(parts[0].strip()), fold(parts[1].strip())
-            out.append((re.compile(rf"(?<![a-z0-9]){re.escape(abbr)}(?![a-z0-9])"), f"{abbr} {expansion}"))
-    return tuple(out)
+            expansions[fold(parts[0].strip())] = fold(parts[1].strip())
+    if not expansions:
+        return None, {}
+    alternatives = "|".join(re.escape(a) for a in sorted(expansions, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z0-9])({alternatives})(?![a-z0-9])"), expansions
 
 
+@lru_cache(maxsize=65536)
 def fold_expanded(text: str) -> str:
     """Folded text with abbreviations spelled out: "BHYT" also reads "bảo hiểm y tế"."""
+    pattern, expansions = _abbreviations()
     folded = fold(text)
-    for pattern, replacement in _abbreviations():
-        folded = pattern.sub(replacement, folded)
-    return folded
+    if pattern is None:
+        return folded
+    return pattern.sub(lambda m: f"{m.group(1)} {expansions[m.group(1)]}", folded)
 
 
 def lexical_tokens(text: str) -> list[str]:

@@ -93,6 +93,12 @@ def respond(question: str, turns: list[dict], commune: str, period: str) -> Iter
     yield display(done), "", sources_html(HOLDER.settings.reports_dir, answer, question), done
 
 
+def respond_example(evt: gr.SelectData, turns: list[dict], commune: str, period: str) -> Iterator[tuple]:
+    """An example question clicked in the empty chat is asked at once."""
+    value = evt.value if isinstance(evt.value, dict) else {"text": str(evt.value)}
+    yield from respond(str(value.get("text", "")), turns, commune, period)
+
+
 def clear() -> tuple:
     """A new conversation: no messages, no sources, no history for follow-ups."""
     return [], "", sources_html(HOLDER.settings.reports_dir, None), []
@@ -103,24 +109,28 @@ def build_chat_tab(communes: list[str]) -> dict[str, gr.components.Component]:
     turns = gr.State([])
     with gr.Row(elem_id="chat-row", equal_height=False):
         with gr.Column(scale=3, min_width=320, elem_id="chat-col"):
-            chatbot = gr.Chatbot(label="Conversation", height=480, sanitize_html=True, allow_tags=False,
-                                 elem_id="chatbot", buttons=["copy"], feedback_options=None,
-                                 placeholder="Ask about a commune's 2025-2030 targets or 2020-2025 results.")
-            with gr.Row(elem_id="ask-row"):
-                question = gr.Textbox(show_label=False, placeholder="Ask a question (English or Tiếng Việt)…",
-                                      scale=5, min_width=200, elem_id="question", max_lines=4)
-                send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask-btn")
             with gr.Row(elem_id="filter-row"):
-                commune = gr.Dropdown([ALL, *communes], value=ALL, label="Commune", min_width=140,
+                commune = gr.Dropdown([ALL, *communes], value=ALL, label="Commune", min_width=130,
                                       elem_id="commune-filter")
                 period = gr.Dropdown(PERIODS, value=ALL, label="Period", min_width=120, elem_id="period-filter")
-                new_chat = gr.Button("New chat", variant="secondary", min_width=90, elem_id="new-chat")
-            gr.Examples(EXAMPLES, inputs=[question], label="Examples")
+                new_chat = gr.Button("New chat", variant="secondary", size="md", min_width=90, elem_id="new-chat")
+            chatbot = gr.Chatbot(show_label=False, height=460, sanitize_html=True, allow_tags=False,
+                                 elem_id="chatbot", buttons=["copy"], feedback_options=None,
+                                 examples=[{"text": q} for q in EXAMPLES],
+                                 placeholder="**Ask about a commune's 2025-2030 targets or 2020-2025 results.**  \n"
+                                             "English or Vietnamese, with or without diacritics. Try one:")
+            with gr.Row(elem_id="ask-row"):
+                question = gr.Textbox(show_label=False, placeholder="Ask a question (English or Tiếng Việt)…",
+                                      scale=5, min_width=200, elem_id="question", max_lines=4, container=False)
+                send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask-btn")
         with gr.Column(scale=2, min_width=300, elem_id="sources-col"):
             gr.Markdown("### Sources", elem_classes=["panel-title"])
             sources = gr.HTML(sources_html(HOLDER.settings.reports_dir, None), elem_id="sources")
     inputs, outputs = [question, turns, commune, period], [chatbot, question, sources, turns]
     for trigger in (question.submit, send.click):
         trigger(respond, inputs, outputs, api_visibility="private", show_progress="hidden")
-    new_chat.click(clear, None, outputs, api_visibility="private")
+    chatbot.example_select(respond_example, [turns, commune, period], outputs, api_visibility="private",
+                           show_progress="hidden")
+    for trigger in (new_chat.click, chatbot.clear):
+        trigger(clear, None, outputs, api_visibility="private")
     return {"commune": commune}

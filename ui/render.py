@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,14 +24,19 @@ def esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+def text_esc(text: str) -> str:
+    """Escape text content (<, >, &); quotes stay readable, since Markdown would show "&#x27;" as is."""
+    return html.escape(text, quote=False)
+
+
 def user_markdown(text: str) -> str:
     """A user's message for the chatbot: escaped as HTML *and* as Markdown, so it shows literally."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", esc(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text_esc(text))
 
 
 def answer_markdown(answer: Answer) -> str:
     """An answer for the chatbot: escaped text, with a visible badge when nothing was found."""
-    body = esc(answer.answer)
+    body = text_esc(answer.answer)
     if answer.status == STATUS_NOT_FOUND:
         return f'<span class="badge badge-muted">Not in the reports</span>\n\n{body}'
     if answer.status == STATUS_ERROR:
@@ -55,7 +61,8 @@ def highlight(text: str, figures: list[str]) -> str:
 @lru_cache(maxsize=32)
 def _report_lines(path: str, mtime: float) -> tuple[str, ...]:
     """A report's lines, cached per file version (mtime in the key drops stale copies)."""
-    return tuple(Path(path).read_text(encoding="utf-8", errors="replace").split("\n"))
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    return tuple(unicodedata.normalize("NFC", line) for line in text.split("\n"))  # NFD marks render badly
 
 
 def report_lines(reports_dir: Path, file: str) -> tuple[str, ...]:
