@@ -214,7 +214,8 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
     wants_list = bool(_LIST_CUE.search(folded)) and not wants_figure
     return Query(text=text, language=language, communes=communes, units=units, unit_kind=unit_kind,
                  other_units=other_units, period=period, period_explicit=explicit, compare=compare, rank=rank,
-                 wants_figure=wants_figure, wants_date=wants_date, wants_count=wants_count, wants_list=wants_list, unit_hint=unit_hint,
+                 wants_figure=wants_figure, wants_date=wants_date, wants_count=wants_count, wants_list=wants_list,
+                 unit_hint=unit_hint,
                  concepts=concepts, content_tokens=content, lexical_tokens=lexical)
 
 
