@@ -18,6 +18,7 @@ from index.targets import UNITS
 from index.text import FIGURE, fold
 
 MAX_SUPPORT = 2
+ANSWER_DEPTH = 10  # the best-scored windows that may answer; below them it is only nearby text
 _UNIT_WORDS = re.compile(r"^\s*(" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + r")\b",
                          re.IGNORECASE)
 
@@ -63,9 +64,9 @@ def lead_figure(window: Window, query: Query) -> str | None:
 def single_answer(query: Query, windows: list[Window], terms: list[Term]) -> Answer:
     """Answer from the best window, or say the reports do not hold it (and what is nearby)."""
     lang = query.language
-    best = windows[0] if windows else None
-    if best is None or not answers_question(best, query, terms):
-        return _not_found(query, best)
+    best = next((w for w in windows[:ANSWER_DEPTH] if answers_question(w, query, terms)), None)
+    if best is None:
+        return _not_found(query, windows[0] if windows else None)
     citations = [citation_for(1, best.passage)]
     record_like = best.passage.kind in ("target", "result_item", "table_row")
     figure = lead_figure(best, query) if query.wants_figure or record_like else None

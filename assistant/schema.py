@@ -50,6 +50,7 @@ class Answer:
     mode: str = "extractive"
     table: list[TableRow] | None = None
     question: str = ""  # the standalone question actually answered (after follow-up resolution)
+    note: str = ""  # why an LLM answer was not used (mode "extractive-fallback"); in JSON only when set
 
     def to_json(self, item_id: str | None = None) -> dict:
         out: dict = {"id": item_id} if item_id is not None else {}
@@ -68,6 +69,8 @@ class Answer:
             mode=self.mode,
             resolved_question=self.question,
         )
+        if self.note:
+            out["note"] = self.note
         if self.table is not None:
             out["table"] = [asdict(r) for r in self.table]
         return out

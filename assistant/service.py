@@ -63,18 +63,33 @@ class Assistant:
                           load_question_words(self.settings.question_words_path))
 
     def ask(self, question: object, history: list[dict] | None = None, *, commune: str | None = None,
-            period: str | None = None) -> Answer:
-        """Answer one question (with the conversation so far); never raises on bad input."""
+            period: str | None = None, mode: str | None = None) -> Answer:
+        """Answer one question (with the conversation so far); never raises on bad input.
+
+        ``mode``: "extractive" or "llm" (default: ``settings.default_answer_mode``).
+        """
         started = time.perf_counter()
         problem = self._invalid(question)
         if problem:
             return Answer(status=STATUS_ERROR, answer=problem, latency_ms=_ms(started))
+        mode = mode or self.settings.default_answer_mode
+        if mode not in ("extractive", "llm"):
+            raise ValueError(f"unknown answer mode {mode!r}; choose 'extractive' or 'llm'")
         standalone, query = resolve(str(question).strip(), history, self.registry, self.parse)
+        if mode == "llm":  # --- optional LLM (assistant/llm.py): a follow-up the rules left alone ---
+            from assistant.llm import condense_if_unsure
+
+            standalone, query = condense_if_unsure(self.settings, str(question).strip(), standalone, query,
+                                                   history, self.parse, self.registry)
         _apply_filters(query, commune, period, self.registry)
         answer = self._answer(query)
         if ungrounded_figures(answer):  # never show a figure that no cited passage holds
             answer = Answer(status=STATUS_NOT_FOUND, answer=phrase(query.language, "not_found", scope=""),
                             language=query.language)
+        if mode == "llm":  # --- optional LLM: reword from the same passages, guarded, else the fallback ---
+            from assistant.llm import grounded_llm_answer
+
+            answer = grounded_llm_answer(self.settings, standalone, query, answer, self.registry)
         answer.question = standalone
         answer.latency_ms = _ms(started)
         return answer

@@ -64,6 +64,17 @@ class Settings:
     # Input limits
     max_question_chars: int = 2000
     max_upload_bytes: int = 20 * 1024 * 1024
+    # --- Optional LLM answers (assistant/llm.py). "none" keeps the extractive answerer only. ---
+    # "none" | "openai-like" (llama.cpp server, vLLM, LM Studio…) | "ollama" | "llama-cpp" (local GGUF)
+    llm_backend: str = field(default_factory=lambda: _env("LLM_BACKEND", "none") or "none")
+    llm_url: str = field(default_factory=lambda: _env("LLM_URL", "") or "")  # "" = the backend's local default
+    llm_model: str = field(default_factory=lambda: _env("LLM_MODEL", "") or "")
+    llm_gguf: str | None = field(default_factory=lambda: _env("LLM_GGUF"))  # a local file; never downloaded
+    llm_timeout: float = field(default_factory=lambda: float(_env("LLM_TIMEOUT", "120") or 120))
+    llm_max_tokens: int = field(default_factory=lambda: int(_env("LLM_MAX_TOKENS", "256") or 256))
+    llm_context: int = field(default_factory=lambda: int(_env("LLM_CONTEXT", "4096") or 4096))
+    # "extractive" | "llm"; "" = "llm" when a backend is configured, else "extractive"
+    answer_mode: str = field(default_factory=lambda: _env("ANSWER_MODE", "") or "")
 
     @property
     def reports_dir(self) -> Path:
@@ -84,6 +95,10 @@ class Settings:
     @property
     def communes_path(self) -> Path:
         return DATA_FILES / "communes.json"
+
+    @property
+    def default_answer_mode(self) -> str:
+        return self.answer_mode or ("extractive" if self.llm_backend == "none" else "llm")
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

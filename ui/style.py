@@ -39,19 +39,20 @@ CSS = """
   font-weight: 700; font-size: .8rem; line-height: 1.5; }
 .pill { border: 1px solid var(--border-color-primary); border-radius: 999px; padding: 0 8px;
   font-size: .75rem; color: var(--body-text-color-subdued); }
-.src-loc { margin-left: auto; font-family: var(--font-mono); font-size: .78rem;
+.src-loc { margin-left: auto; font-family: var(--font-mono); font-size: .78rem; white-space: nowrap;
   color: var(--body-text-color-subdued); }
 .src-section { font-size: .76rem; color: var(--body-text-color-subdued); margin: 4px 0 2px; }
 .src-quote { margin: 6px 0; padding: 4px 0 4px 10px; border-left: 3px solid var(--color-accent);
   font-size: .92rem; line-height: 1.45; }
 .sources mark, .ctx mark { background: #fde68a; color: #111; padding: 0 2px; border-radius: 3px; }
 .src-context summary { cursor: pointer; font-size: .8rem; color: var(--link-text-color); }
-.ctx { margin-top: 6px; font-family: var(--font-mono); font-size: .74rem; line-height: 1.45;
+.ctx { margin-top: 6px; font-size: .8rem; line-height: 1.5;
   max-height: 240px; overflow: auto; border-radius: 8px; background: var(--background-fill-secondary);
   padding: 6px 0; }
 .ctx-line { display: flex; gap: 8px; padding: 0 8px; }
 .ctx-line.cited { background: rgba(253, 230, 138, .35); }
-.ctx-line .ln { flex: 0 0 3.2em; text-align: right; color: var(--body-text-color-subdued); user-select: none; }
+.ctx-line .ln { flex: 0 0 3.4em; text-align: right; color: var(--body-text-color-subdued); user-select: none;
+  font-family: var(--font-mono); font-size: .72rem; padding-top: 1px; }
 .ctx-line .lt { white-space: pre-wrap; word-break: break-word; }
 table.cmp { width: 100%; border-collapse: collapse; font-size: .88rem; }
 table.cmp th, table.cmp td { border-bottom: 1px solid var(--border-color-primary); padding: 4px 6px;

@@ -1,0 +1,216 @@
+"""The Gradio app in a real browser (Debian Chromium via Playwright), on the real index.
+
+What a user does: ask, follow up, read the cited lines, compare communes, run the evals, upload
+a broken file, and try to inject a script. Screenshots at laptop and phone width go to
+``test-artifacts/`` so the layout can be looked at, not just asserted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+LAPTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+REPORTS = ["bo-sinh.txt", "chieng-hac.txt", "mai-son.txt", "muong-la.txt", "phieng-pan.txt"]
+QUESTION = "What is Mường La's forest-cover target?"
+XSS = "<script>window.__xss=1</script>"
+TIMEOUT = 60_000  # ms: an answer takes well under a second; the first one also warms the index up
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian Chromium at /usr/bin/chromium (run `make browser`)"),
+]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``python app.py`` on a free loopback port, with the shipped reports and index."""
+    port, log = free_port(), tmp_path_factory.mktemp("app") / "app.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=fh, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_up(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the app exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "config", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"the app did not start within {timeout} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, url: str, viewport: dict):
+    page = browser.new_page(viewport=viewport)
+    page.set_default_timeout(TIMEOUT)
+    page.goto(url)
+    page.wait_for_selector("#question textarea")
+    return page
+
+
+def ask(page, question: str, expect: str) -> None:
+    """Type a question, press Enter, wait until the last answer shows ``expect``."""
+    page.fill("#question textarea", question)
+    page.keyboard.press("Enter")
+    page.locator("#chatbot .message-row").last.filter(has_text=expect).wait_for()
+    page.wait_for_timeout(300)  # the sources panel is updated in the same event
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def state_of_data() -> dict[str, str]:
+    """Every report file and the index pointer, by content hash: what a refused upload must not touch."""
+    files = sorted((ROOT / "data" / "reports").rglob("*")) + [ROOT / "data" / "index" / "CURRENT"]
+    return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.is_file()}
+
+
+def test_chat_follow_up_and_sources_on_a_laptop(browser, app_url: str) -> None:
+    page = open_page(browser, app_url, LAPTOP)
+    shot(page, "laptop-1-start")
+    ask(page, QUESTION, "51,51%")
+    card = page.locator('.src-card[data-file="muong-la.txt"]').first
+    card.wait_for()
+    start, end = (int(n) for n in card.get_attribute("data-lines").split("-"))
+    assert start <= 884 <= end
+    assert "muong-la.txt:" in card.inner_text()
+    assert card.locator("mark").first.inner_text() == "51,51%"
+    card.locator("summary").click()  # the raw report lines around the quote
+    assert "884" in card.locator(".ctx-line.cited").first.inner_text()
+    shot(page, "laptop-2-answer-with-sources")
+    ask(page, "And Bó Sinh?", "30,2%")
+    page.locator('.src-card[data-file="bo-sinh.txt"]').first.wait_for()
+    shot(page, "laptop-3-follow-up")
+
+
+def test_script_typed_as_a_question_is_shown_not_run(browser, app_url: str) -> None:
+    page = open_page(browser, app_url, LAPTOP)
+    page.fill("#question textarea", XSS)
+    page.keyboard.press("Enter")
+    page.locator("#chatbot .message-row").nth(1).wait_for()  # the answer to it has arrived
+    page.wait_for_timeout(500)
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert XSS in page.locator("#chatbot").inner_text()
+    assert XSS in page.locator("#sources").inner_text() or "Sources for" in page.locator("#sources").inner_text()
+    shot(page, "laptop-4-script-shown-as-text")
+
+
+def test_compare_tab_lines_up_forest_cover(browser, app_url: str) -> None:
+    page = open_page(browser, app_url, LAPTOP)
+    tab(page, "Compare")
+    page.get_by_role("button", name="Compare", exact=True).click()
+    table = page.locator("#compare-table")
+    table.filter(has_text="51,51").wait_for()
+    rows = {r.split("\t")[0].strip(): r for r in table.inner_text().splitlines()}
+    assert any("Mường La" in k for k in rows)
+    text = table.inner_text()
+    for commune, figure in [("Mường La", "51,51"), ("Bó Sinh", "30,2"), ("Phiêng Pằn", "48%")]:
+        assert commune in text and figure in text
+    page.locator("#compare-chart").wait_for()
+    shot(page, "laptop-5-compare")
+
+
+def test_evals_tab_runs_the_eval_set(browser, app_url: str) -> None:
+    page = open_page(browser, app_url, LAPTOP)
+    tab(page, "Evals")
+    page.get_by_role("button", name="Run the eval set").click()
+    page.locator("#eval-headline").filter(has_text="Accuracy").wait_for(timeout=300_000)
+    scores = page.locator("#eval-scores").inner_text()
+    assert "overall" in scores and "lang en" in scores and "kind target" in scores
+    shot(page, "laptop-6-evals")
+
+
+@pytest.mark.parametrize(("name", "payload", "message"), [
+    ("broken.pdf", b"", "empty"),
+    ("noise.txt", bytes(random.Random(7).randrange(256) for _ in range(4096)), "not a text file"),
+])
+def test_broken_upload_is_refused_and_changes_nothing(browser, app_url: str, tmp_path: Path, name: str,
+                                                      payload: bytes, message: str) -> None:
+    before = state_of_data()
+    upload = tmp_path / name
+    upload.write_bytes(payload)
+    page = open_page(browser, app_url, LAPTOP)
+    tab(page, "Documents")
+    page.locator("#upload input[type=file]").set_input_files(str(upload))
+    page.locator("#documents-message .notice-error").wait_for()
+    shown = page.locator("#documents-message").inner_text()
+    assert name in shown and message in shown.lower(), shown
+    listing = page.locator("#documents-table").inner_text()
+    assert all(report in listing for report in REPORTS)
+    assert state_of_data() == before
+    shot(page, f"laptop-7-upload-refused-{Path(name).suffix[1:]}")
+
+
+def test_phone_width_is_usable(browser, app_url: str) -> None:
+    page = open_page(browser, app_url, PHONE)
+    shot(page, "phone-1-start")
+    ask(page, QUESTION, "51,51%")
+    card = page.locator('.src-card[data-file="muong-la.txt"]').first
+    card.wait_for()
+    chat_box, card_box = page.locator("#chat-col").bounding_box(), card.bounding_box()
+    assert card_box["y"] > chat_box["y"] + chat_box["height"] - 1  # stacked under the chat, not squeezed beside it
+    assert card_box["width"] > PHONE["width"] * 0.8
+    no_sideways_scroll = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert no_sideways_scroll
+    shot(page, "phone-2-answer-with-sources")
+    tab(page, "Compare")
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.locator("#compare-table").filter(has_text="51,51").wait_for()
+    shot(page, "phone-3-compare")
+    tab(page, "Documents")
+    page.locator("#documents-table").filter(has_text="muong-la.txt").wait_for()
+    shot(page, "phone-4-documents")
