@@ -200,8 +200,10 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
     concepts = glossary.concepts(topic) if language == LANG_EN else []
     place_words = {t for c in registry.communes.values() for n in c.all_names() for t in tokens(n)}
     content = [t for t in tokens(topic) if t not in _STOP and t not in place_words and not t.isdigit()]
-    if language == LANG_EN:
-        content = [t for t in content if vocabulary is None or t in vocabulary]
+    if language == LANG_EN:  # English words can fold into Vietnamese syllables ("long"): keep only names
+        names = {fold(w) for w in re.findall(r"\w+", text) if w[0].isupper() or has_diacritics(w)
+                 or any(c.isdigit() for c in w)}
+        content = [t for t in content if t in names and (vocabulary is None or t in vocabulary)]
     unit_hint = next((unit for unit, cue in _UNIT_CUES if cue.search(folded)), None)
     wants_figure = (bool(_FIGURE_CUE.search(folded)) and not _NOT_FIGURE_CUE.search(folded)) or (
         unit_hint not in (None, "%"))

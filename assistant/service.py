@@ -16,6 +16,7 @@ from assistant.conversation import resolve
 from assistant.evidence import IdfTable, Term, Window, best_windows
 from assistant.glossary import load_glossary
 from assistant.grounding import ungrounded_figures
+from assistant.llm import condense_if_unsure, grounded_llm_answer
 from assistant.query import Query, load_question_words, understand
 from assistant.retrieval import HybridRetriever
 from assistant.schema import STATUS_ERROR, STATUS_NOT_FOUND, Answer
@@ -77,8 +78,6 @@ class Assistant:
             raise ValueError(f"unknown answer mode {mode!r}; choose 'extractive' or 'llm'")
         standalone, query = resolve(str(question).strip(), history, self.registry, self.parse)
         if mode == "llm":  # --- optional LLM (assistant/llm.py): a follow-up the rules left alone ---
-            from assistant.llm import condense_if_unsure
-
             standalone, query = condense_if_unsure(self.settings, str(question).strip(), standalone, query,
                                                    history, self.parse, self.registry)
         _apply_filters(query, commune, period, self.registry)
@@ -87,8 +86,6 @@ class Assistant:
             answer = Answer(status=STATUS_NOT_FOUND, answer=phrase(query.language, "not_found", scope=""),
                             language=query.language)
         if mode == "llm":  # --- optional LLM: reword from the same passages, guarded, else the fallback ---
-            from assistant.llm import grounded_llm_answer
-
             answer = grounded_llm_answer(self.settings, standalone, query, answer, self.registry)
         answer.question = standalone
         answer.latency_ms = _ms(started)

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ from evals.scoring import (
 
 DEFAULT_SET = PROJECT_ROOT / "evals" / "public.jsonl"
 MODES = ("hybrid", "dense", "lexical")
+ANSWER_MODES = ("extractive", "llm")  # answerer modes: each runs the whole set (assistant.ask(mode=...))
 RECALL_KS = (1, 3, 5, 10)
 ANSWER_PREVIEW_CHARS = 300
 
@@ -56,6 +58,8 @@ class EvalRun:
     items: list[dict]
     results: list[dict]
     retrieved: dict[str, dict[str, list[tuple[str, int, int]]]] = field(default_factory=dict)
+    by_answer_mode: dict[str, list[dict]] = field(default_factory=dict)  # only with --mode extractive,llm
+    model: str = ""  # the LLM backend and model, when "llm" was run
 
 
 # --- CLI -----------------------------------------------------------------------------------
@@ -85,8 +89,9 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         "--mode",
         default="hybrid",
         metavar="MODES",
-        help=f"comma-separated retrieval modes for the recall table ({', '.join(MODES)}); "
-        "answers always use the default answerer",
+        help=f"comma-separated retrieval modes for the recall table ({', '.join(MODES)}) and/or answer "
+        f"modes ({', '.join(ANSWER_MODES)}) to run the answerer in, side by side; without an answer mode "
+        "answers use the default answerer",
     )
 
 
@@ -99,7 +104,9 @@ def run_eval_command(args: argparse.Namespace) -> int:
     except (EvalSetError, ValueError, OSError) as exc:
         print(f"baocao eval: {exc}", file=sys.stderr)
         return 2
-    run = run_eval(open_assistant(), items, modes)
+    answer_modes = [m for m in modes if m in ANSWER_MODES]
+    modes = [m for m in modes if m in MODES] or ["hybrid"]
+    run = run_eval(open_assistant(), items, modes, answer_modes)
     report = build_report(run, sets, modes)
     print(format_text(report))
     write_reports(report, getattr(args, "json_out", None), getattr(args, "md_out", None))
@@ -109,9 +116,9 @@ def run_eval_command(args: argparse.Namespace) -> int:
 def parse_modes(spec: str | None) -> list[str]:
     """``"hybrid,dense"`` -> ``["hybrid", "dense"]``; unknown modes are an error, not ignored."""
     modes = [m.strip() for m in (spec or "hybrid").split(",") if m.strip()]
-    unknown = [m for m in modes if m not in MODES]
+    unknown = [m for m in modes if m not in MODES + ANSWER_MODES]
     if unknown or not modes:
-        raise ValueError(f"unknown retrieval mode(s) {unknown or spec!r}; choose from {', '.join(MODES)}")
+        raise ValueError(f"unknown mode(s) {unknown or spec!r}; choose from {', '.join(MODES + ANSWER_MODES)}")
     return list(dict.fromkeys(modes))
 
 
@@ -158,15 +165,26 @@ def exit_code(summary: dict, min_accuracy: float | None) -> int:
 # --- running -------------------------------------------------------------------------------
 
 
-def run_eval(assistant: AssistantLike, items: list[dict], modes: Sequence[str]) -> EvalRun:
-    """Ask every question once and retrieve for every answerable one in every mode."""
+def run_eval(
+    assistant: AssistantLike, items: list[dict], modes: Sequence[str], answer_modes: Sequence[str] = ()
+) -> EvalRun:
+    """Ask every question once (once per answer mode, if any) and retrieve for every answerable one."""
     answerable = [it for it in items if not is_unanswerable(it)]
-    total = len(items) + len(modes) * len(answerable)
+    passes: list[str | None] = list(answer_modes) or [None]
+    total = len(items) * len(passes) + len(modes) * len(answerable)
     run = EvalRun(items=items, results=[])
+    if "llm" in answer_modes:
+        run.model = llm_model_name(assistant)
     with tqdm(total=total, file=sys.stderr, desc="eval", unit="q", dynamic_ncols=True) as bar:
-        for item in items:
-            run.results.append(ask_one(assistant, item))
-            bar.update()
+        for answer_mode in passes:
+            bar.set_description(f"answer {answer_mode}" if answer_mode else "eval")
+            results = []
+            for item in items:
+                results.append(ask_one(assistant, item, answer_mode))
+                bar.update()
+            if answer_mode:
+                run.by_answer_mode[answer_mode] = results
+            run.results = run.results or results  # the first answer mode drives the summary and the CI gate
         for mode in modes:
             bar.set_description(f"retrieve {mode}")
             run.retrieved[mode] = {}
@@ -176,7 +194,16 @@ def run_eval(assistant: AssistantLike, items: list[dict], modes: Sequence[str]) 
     return run
 
 
-def ask_one(assistant: AssistantLike, item: dict) -> dict:
+def llm_model_name(assistant: AssistantLike) -> str:
+    settings = getattr(assistant, "settings", None)
+    if settings is None:
+        return "?"
+    from assistant.llm import describe_backend
+
+    return describe_backend(settings)
+
+
+def ask_one(assistant: AssistantLike, item: dict, answer_mode: str | None = None) -> dict:
     """One answer as its JSON contract; a crash becomes an ``error`` result, not a dead run.
 
     One bad question should show up as a listed failure, with the exception text, rather
@@ -184,7 +211,8 @@ def ask_one(assistant: AssistantLike, item: dict) -> dict:
     """
     start = time.perf_counter()
     try:
-        result = assistant.ask(item["question"], item.get("history")).to_json(item["id"])
+        kwargs = {"mode": answer_mode} if answer_mode else {}
+        result = assistant.ask(item["question"], item.get("history"), **kwargs).to_json(item["id"])
     except Exception as exc:  # noqa: BLE001 - reported as a failure below
         answer = f"{type(exc).__name__}: {exc}"
         result = {"id": item["id"], "status": "error", "answer": answer, "citations": []}
@@ -208,7 +236,7 @@ def retrieve_spans(assistant: AssistantLike, item: dict, mode: str) -> list[tupl
 
 def build_report(run: EvalRun, sets: Sequence[Path], modes: Sequence[str]) -> dict:
     """Everything the text, JSON and Markdown outputs show, as one JSON-able dict."""
-    return {
+    report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sets": [str(p) for p in sets],
         "modes": list(modes),
@@ -218,6 +246,55 @@ def build_report(run: EvalRun, sets: Sequence[Path], modes: Sequence[str]) -> di
             item_record(it, res, run.retrieved) for it, res in zip(run.items, run.results, strict=True)
         ],
     }
+    if run.by_answer_mode:
+        report["answer_modes"] = {
+            m: answer_mode_summary(run.items, res, m, run.model) for m, res in run.by_answer_mode.items()
+        }
+    return report
+
+
+def answer_mode_summary(items: list[dict], results: list[dict], mode: str, model: str) -> dict:
+    """One answer mode's scores, with how often an LLM answer was used or fell back (and why)."""
+    modes = Counter(r.get("mode", "extractive") for r in results)
+    reasons = Counter(
+        (r.get("note") or "?").split(":")[0].split(";")[0] for r in results if r.get("mode") == "extractive-fallback"
+    )
+    return {
+        "model": model if mode == "llm" else "—",
+        "summary": summarize(items, results),
+        "llm_answers": modes["llm"],
+        "fallbacks": modes["extractive-fallback"],
+        "fallback_share": modes["extractive-fallback"] / len(results) if results else None,
+        "fallback_reasons": dict(reasons.most_common()),
+        "wrong": [it["id"] for it, r in zip(items, results, strict=True) if not item_correct(it, r)],
+        "results": {it["id"]: r for it, r in zip(items, results, strict=True)},
+    }
+
+
+ANSWER_MODE_HEAD = ["answer mode", "model", "n", "accuracy", "cited", "unans. refused", "false refusals",
+                    "p50", "p95", "LLM answers", "fallbacks"]
+
+
+def answer_mode_rows(answer_modes: dict) -> list[list[str]]:
+    rows = []
+    for mode, a in answer_modes.items():
+        s = a["summary"]
+        rows.append([mode, a["model"], str(s["n"]), pct(s["accuracy"]), pct(s["cited_accuracy"]),
+                     pct(s["unanswerable"]["refusal_rate"]), pct(s["false_refusals"]["rate"]),
+                     ms(s["latency_ms"]["p50"]), ms(s["latency_ms"]["p95"]), str(a["llm_answers"]),
+                     f"{a['fallbacks']} ({pct(a['fallback_share'])})"])
+    return rows
+
+
+def answer_mode_lines(answer_modes: dict) -> list[str]:
+    """Why answers fell back, and which items each mode got wrong."""
+    lines = []
+    for mode, a in answer_modes.items():
+        if a["fallback_reasons"]:
+            why = "; ".join(f"{k} ×{v}" for k, v in a["fallback_reasons"].items())
+            lines.append(f"{mode} fallbacks: {why}")
+        lines.append(f"{mode} wrong ({len(a['wrong'])}): {', '.join(a['wrong']) or '-'}")
+    return lines
 
 
 def item_record(item: dict, result: dict, retrieved: dict[str, dict]) -> dict:
@@ -356,6 +433,12 @@ def format_text(report: dict) -> str:
         f"Refusals: {refusal_line(s)}",
         f"Latency:  {latency_line(s)}",
         "",
+    ]
+    if report.get("answer_modes"):
+        out += ["Answer modes, side by side (the first one is scored above and gated on):",
+                text_table(ANSWER_MODE_HEAD, answer_mode_rows(report["answer_modes"])),
+                *answer_mode_lines(report["answer_modes"]), ""]
+    out += [
         "Retrieval (evidence among top k, answerable items):",
         text_table(RECALL_HEAD, recall_rows(report["retrieval"])),
         "",
@@ -382,6 +465,12 @@ def format_markdown(report: dict) -> str:
         f"**Refusals:** {refusal_line(s)}  ",
         f"**Latency:** {latency_line(s)}",
         "",
+    ]
+    if report.get("answer_modes"):
+        out += ["## Answer modes, side by side", "",
+                md_table(ANSWER_MODE_HEAD, answer_mode_rows(report["answer_modes"])), "",
+                *[f"- {line}" for line in answer_mode_lines(report["answer_modes"])], ""]
+    out += [
         "## Retrieval (evidence among top k)",
         "",
         md_table(RECALL_HEAD, recall_rows(report["retrieval"])),

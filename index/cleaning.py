@@ -101,6 +101,15 @@ def split_markers(text: str) -> tuple[str, tuple[str, ...]]:
     return cleaned, tuple(markers)
 
 
+def marker_prefix(raw: str, marker: str) -> str:
+    """The cleaned words of a line before footnote marker ``marker``: what the footnote is about."""
+    norm = normalize(raw).strip()
+    for m in _MARKER.finditer(norm):
+        if m.group("n") == marker:
+            return split_markers(norm[: m.start()])[0]
+    return split_markers(norm)[0]
+
+
 def clean_lines(raw_lines: list[str]) -> list[CleanLine]:
     """Normalize each line and give it a role (text, blank, page number, footnote, table, junk)."""
     lines = []

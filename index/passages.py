@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from index.cleaning import ROLE_FOOTNOTE, ROLE_TABLE, Block, clean_lines
+from index.cleaning import ROLE_FOOTNOTE, ROLE_TABLE, ROLE_TEXT, Block, CleanLine, clean_lines, marker_prefix
 from index.communes import CommuneInfo
 from index.paragraphs import ITEM_START, build_blocks
 from index.schema import (
@@ -23,7 +23,7 @@ from index.schema import (
     PERIOD_REVIEW,
     Passage,
 )
-from index.structure import Section, annotate, item_number
+from index.structure import Heading, Section, annotate, item_number
 from index.tables import rebuild_rows
 from index.text import fold, sentences
 
@@ -39,6 +39,7 @@ def build_passages(
     line_text = {line.no: line.text for line in clean}
     blocks = build_blocks(clean)
     annotated = annotate(blocks)
+    notes = _footnote_contexts(clean)
     out: list[Passage] = []
     pending_table: list[tuple[Block, Section]] = []
     open_item: tuple[Block, Section] | None = None
@@ -53,7 +54,8 @@ def build_passages(
             open_item = None
             continue
         if block.role == ROLE_FOOTNOTE:
-            out.append(_passage(file_name, commune, block.text, block, block, section, KIND_FOOTNOTE))
+            out.append(_passage(file_name, commune, block.text, block, block, _noted(section, block, notes),
+                                KIND_FOOTNOTE))
             continue
         if open_item and _belongs_to_item(block, open_item[0], open_item[1], section):
             open_item = (_merge(open_item[0], block), open_item[1])
@@ -63,6 +65,30 @@ def build_passages(
     out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens, line_text))
     out.extend(_table_passages(pending_table, file_name, commune))
     return _dedupe(sorted(out, key=lambda p: (p.line_start, p.line_end)))
+
+
+def _footnote_contexts(lines: list[CleanLine]) -> dict[str, list[tuple[int, str]]]:
+    """For each footnote number, where its markers stand and the words just before each one."""
+    contexts: dict[str, list[tuple[int, str]]] = {}
+    texts = [ln for ln in lines if ln.role == ROLE_TEXT]
+    for i, line in enumerate(texts):
+        for marker in line.markers:
+            before = marker_prefix(line.raw, marker)
+            if i:
+                before = f"{texts[i - 1].text} {before}"
+            contexts.setdefault(marker, []).append((line.no, before[-160:].strip()))
+    return contexts
+
+
+def _noted(section: Section, block: Block, notes: dict[str, list[tuple[int, str]]]) -> Section:
+    """A footnote body is about the sentence its marker follows ("che phủ rừng đạt 54,57%²"):
+    name that sentence in the footnote's section so the passage can be found by its topic."""
+    number = re.match(r"^([1-9]\d?)", block.text)
+    refs = [c for no, c in notes.get(number.group(1), []) if no < block.line_start] if number else []
+    if not refs:
+        return section
+    note = Heading(9, f"Chú thích {number.group(1)}: “…{refs[-1][-70:].strip()}”", block.line_start)
+    return Section([*section.path, note])
 
 
 def _belongs_to_item(block: Block, item: Block, item_section: Section, section: Section) -> bool:

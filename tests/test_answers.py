@@ -13,7 +13,8 @@ import pytest
 from assistant.schema import STATUS_ANSWERED, STATUS_ERROR, STATUS_NOT_FOUND
 from index.text import fold
 
-# The five 2030 forest-cover targets (muong-la:884, bo-sinh:984, chieng-hac:979, mai-son:1612, phieng-pan:1375).
+# The five 2030 forest-cover targets
+# (muong-la:884, bo-sinh:984, chieng-hac:979, mai-son:1612, phieng-pan:1375).
 FOREST_TARGETS = ("51,51", "30,2", "54,63", "32,5", "48%")
 
 
@@ -103,7 +104,8 @@ def test_english_result_question_names_the_2020_2025_period(assistant):
 
 
 def test_vietnamese_result_question_names_the_2020_2025_period(assistant):
-    answer = assistant.ask("Tỷ lệ che phủ rừng của xã Mường La đạt được trong nhiệm kỳ 2020-2025 là bao nhiêu?")
+    answer = assistant.ask(
+        "Tỷ lệ che phủ rừng của xã Mường La đạt được trong nhiệm kỳ 2020-2025 là bao nhiêu?")
     assert answer.status == STATUS_ANSWERED
     assert "48,27" in answer.answer
     assert cites(answer, "muong-la.txt", 69)
@@ -120,7 +122,8 @@ def test_vietnamese_result_question_names_the_2020_2025_period(assistant):
         ("Mục tiêu tỷ lệ thu gom, xử lý chất thải rắn sinh hoạt của xã Mường La đến năm 2030 là bao nhiêu?",
          "90%", "muong-la.txt", 915),
         ("ty le ho ngheo cua xa Chieng Hac nam 2024 la bao nhieu", "8,42%", "chieng-hac.txt", 71),
-        ("How many party members does the Mường La commune Party organisation have?", "2.487", "muong-la.txt", 19),
+        ("How many party members does the Mường La commune Party organisation have?",
+         "2.487", "muong-la.txt", 19),
     ],
 )
 def test_answer_has_the_figure_and_cites_its_line(assistant, question, figure, file, line):
@@ -132,7 +135,8 @@ def test_answer_has_the_figure_and_cites_its_line(assistant, question, figure, f
 
 def test_answer_language_follows_the_question(assistant):
     english = assistant.ask("What is Mai Sơn's health insurance coverage target for 2030?")
-    vietnamese = assistant.ask("Tỷ lệ dân số tham gia bảo hiểm y tế của xã Mai Sơn đến năm 2030 là bao nhiêu?")
+    vietnamese = assistant.ask(
+        "Tỷ lệ dân số tham gia bảo hiểm y tế của xã Mai Sơn đến năm 2030 là bao nhiêu?")
     for answer in (english, vietnamese):
         assert answer.status == STATUS_ANSWERED
         assert "96%" in answer.answer

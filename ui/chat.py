@@ -120,7 +120,7 @@ def build_chat_tab(communes: list[str]) -> dict[str, gr.components.Component]:
                                  placeholder="**Ask about a commune's 2025-2030 targets or 2020-2025 results.**  \n"
                                              "English or Vietnamese, with or without diacritics. Try one:")
             with gr.Row(elem_id="ask-row"):
-                question = gr.Textbox(show_label=False, placeholder="Ask a question (English or Tiếng Việt)…",
+                question = gr.Textbox(show_label=False, placeholder="Ask about the reports…",
                                       scale=5, min_width=200, elem_id="question", max_lines=4, container=False)
                 send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask-btn")
         with gr.Column(scale=2, min_width=300, elem_id="sources-col"):

@@ -152,7 +152,7 @@ def chart_frame(rows: list[dict]) -> tuple[pd.DataFrame, str]:
     """The chartable rows (a number, the most common unit) and the unit; missing rows are left out."""
     valued = [r for r in rows if r["number"] is not None]
     if not valued:
-        return pd.DataFrame({"commune": [], "value": []}), ""
+        return _empty_chart(), ""
     unit = Counter(r["unit"] for r in valued).most_common(1)[0][0]
     same = [r for r in valued if r["unit"] == unit]
     return pd.DataFrame({"commune": [r["commune"] for r in same], "value": [r["number"] for r in same]}), unit
@@ -178,10 +178,11 @@ def run_compare(keyword: str, communes: list[str]) -> tuple:
     frame, unit = chart_frame(rows)
     found = sum(r["figure"] != "missing" for r in rows)
     note = f"**{keyword}** — 2025-2030 targets: found in {found} of {len(rows)} communes."
-    if len(frame) < found:
-        note += f" The chart shows the figures in {unit or 'the most common unit'} only."
-    chart = gr.BarPlot(frame, x="commune", y="value", y_title=unit or "value", x_title="", sort=None)
-    return pd.DataFrame(rows, columns=COLUMNS), chart, note
+    if len(frame):
+        note += f" Chart unit: **{unit or 'as written'}**"
+        note += " (figures in other units are in the table only)." if len(frame) < found else "."
+    # A bare DataFrame: returning gr.BarPlot(...) as an update draws an empty chart in Gradio 6.31.
+    return pd.DataFrame(rows, columns=COLUMNS), frame, note
 
 
 def _empty_table() -> pd.DataFrame:
@@ -189,7 +190,8 @@ def _empty_table() -> pd.DataFrame:
 
 
 def _empty_chart() -> pd.DataFrame:
-    return pd.DataFrame({"commune": [], "value": []})
+    """Typed columns: an empty float "commune" column would make the chart's x axis numeric for good."""
+    return pd.DataFrame({"commune": pd.Series([], dtype="str"), "value": pd.Series([], dtype="float")})
 
 
 def build_compare_tab(records: list[dict], communes: list[str]) -> dict[str, gr.components.Component]:
@@ -205,9 +207,10 @@ def build_compare_tab(records: list[dict], communes: list[str]) -> dict[str, gr.
     go = gr.Button("Compare", variant="primary", elem_id="compare-btn")
     note = gr.Markdown(elem_id="compare-note")
     table = gr.Dataframe(_empty_table(), label="Targets", wrap=True, interactive=False, elem_id="compare-table",
-                         column_widths=["14%", "11%", "9%", "8%", "16%", "42%"],
+                         column_widths=["120px", "90px", "80px", "60px", "170px", "420px"],
                          datatype=["str", "str", "number", "str", "str", "str"])
-    chart = gr.BarPlot(_empty_chart(), x="commune", y="value", label="2025-2030 target", height=300,
+    chart = gr.BarPlot(_empty_chart(), x="commune", y="value", label="2025-2030 target (parsed figures)",
+                       height=300, y_lim=[0, None], x_title="", y_title="Target", x_label_angle=-30,
                        elem_id="compare-chart")
     go.click(run_compare, [topic, chosen], [table, chart, note], api_visibility="private")
     return {"communes": chosen, "topic": topic}

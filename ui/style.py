@@ -5,7 +5,9 @@ from __future__ import annotations
 import gradio as gr
 
 CSS = """
-.gradio-container { max-width: 1360px !important; margin: 0 auto !important; }
+.gradio-container { max-width: 1360px !important; margin: 0 auto !important; min-width: 0 !important;
+  width: 100% !important; }
+.gradio-container .main { min-width: 0 !important; }
 #app-header h1 { margin: 0 0 2px 0; font-size: 1.55rem; }
 #app-header p { margin: 0; color: var(--body-text-color-subdued); }
 #status-banner:empty { display: none; }
@@ -22,8 +24,8 @@ CSS = """
 @media (max-width: 800px) {
   #chat-row { flex-direction: column; }
   #chat-col, #sources-col { flex: 1 1 auto !important; width: 100% !important; }
-  #chatbot { height: 420px !important; }
-  .gradio-container { padding: 8px !important; }
+  .gradio-container { padding: 0 4px !important; }
+  .tab-container button { padding-left: 10px !important; padding-right: 10px !important; }
   #app-header h1 { font-size: 1.25rem; }
 }
 
@@ -58,6 +60,8 @@ table.cmp { width: 100%; border-collapse: collapse; font-size: .88rem; }
 table.cmp th, table.cmp td { border-bottom: 1px solid var(--border-color-primary); padding: 4px 6px;
   text-align: left; }
 .muted { color: var(--body-text-color-subdued); }
+/* tables in the body font: monospace fonts mangle stacked Vietnamese diacritics */
+#compare-table *, #documents-table *, #eval-scores * { font-family: var(--font) !important; }
 
 /* badges in the chat, notices */
 .badge { display: inline-block; border-radius: 999px; padding: 1px 10px; font-size: .75rem; font-weight: 600; }
