@@ -29,6 +29,11 @@ class Concept:
 class Glossary:
     entries: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # (english, folded vi, vi), longest first
 
+    @property
+    def english_words(self) -> frozenset[str]:
+        """Every word of the glossary's English side: evidence that a question is in English."""
+        return frozenset(w for english, _, _ in self.entries for w in english.split() if w.isalpha())
+
     def concepts(self, question: str) -> list[Concept]:
         """Concepts for the English phrases in a question, longest match first, no overlaps."""
         text = " " + re.sub(r"[^a-z0-9/%]+", " ", question.lower()) + " "

@@ -104,31 +104,48 @@ class Query:
         return fold(self.text)
 
 
-def detect_language(text: str) -> str:
-    """English if English function words carry the sentence (names may still have diacritics)."""
-    words = re.findall(r"[a-z]+", text.lower())
-    english = [w for w in words if w in _EN_WORDS]
-    strong = [w for w in english if w not in _AMBIGUOUS_EN]
-    if len(strong) >= 2 or (strong and len(english) >= 2):
+def detect_language(text: str, vocabulary: set[str] | None = None, english: frozenset[str] = frozenset()) -> str:
+    """English if English words carry the sentence (names may still have diacritics).
+
+    A word counts as English when it is a known English word (function words, the glossary's
+    English side) and not also a Vietnamese syllable typed without accents ("the", "to").
+    """
+    words = [w for w in re.findall(r"\w+", text.lower()) if w.isascii() and w.isalpha()]
+    syllables = vocabulary or set()
+    known = [w for w in words if w in _EN_WORDS or w in english]
+    strong = [w for w in known if w not in _AMBIGUOUS_EN and w not in syllables]
+    if len(strong) >= 2 or (strong and len(known) >= 2) or (strong and len(strong) * 2 >= len(words)):
+        return LANG_EN
+    if re.match(r"^\s*(and|what about|how about)\b", text.lower()) and not has_diacritics(text.split()[0]):
         return LANG_EN
     return LANG_VI if has_diacritics(text) else LANG_VI_ASCII
 
 
 def find_communes(text: str, registry: CommuneRegistry) -> tuple[list[str], list[str]]:
-    """Communes (official names) and former units named in the text, tolerant of small typos."""
+    """Communes (official names) and former units named in the text, tolerant of small typos.
+
+    Exact names are found first; a fuzzy match is only tried on words no exact name took,
+    so "Chiềng Muôn" (a former commune of Mường La) is never also read as "Chiềng Lương".
+    """
     folded = " " + re.sub(r"[^a-z0-9]+", " ", fold(text)) + " "
+    names = [(fold(n), info.name, n) for info in registry.communes.values() for n in info.all_names()]
     hits: list[tuple[int, str, str]] = []  # (position, official commune, unit or "")
-    for info in registry.communes.values():
-        for name in info.all_names():
-            pos = _find_name(folded, fold(name))
-            if pos >= 0:
-                unit = "" if fold(name) == fold(info.name) else name
-                hits.append((pos, info.name, unit))
+    taken = folded
+    for name, commune, original in sorted(names, key=lambda x: -len(x[0])):
+        key = re.sub(r"[^a-z0-9]+", " ", name).strip()
+        pos = taken.find(f" {key} ") if key else -1
+        if pos >= 0:
+            hits.append((pos, commune, "" if name == fold(commune) else original))
+            taken = taken[:pos + 1] + "#" * len(key) + taken[pos + 1 + len(key):]
+    for name, commune, original in names:
+        pos = _fuzzy_find(taken, re.sub(r"[^a-z0-9]+", " ", name).strip())
+        if pos >= 0:
+            hits.append((pos, commune, "" if name == fold(commune) else original))
     hits.sort()
     communes = list(dict.fromkeys(c for _, c, _ in hits))
     units = list(dict.fromkeys(u for _, _, u in hits if u))
-    if re.search(r"\bcu\b|\bformer\b|\bold\b|truoc day|\(cu\)", folded):
-        units += [c for c in communes if c not in units and _is_own_former_unit(c, registry)]
+    if not units and re.search(r"\bcu\b|\bformer\b|\bold\b|truoc day|\(cu\)", folded):
+        units = [c for c in communes if _is_own_former_unit(c, registry)]
     return communes, units
 
 
@@ -137,23 +154,40 @@ def _is_own_former_unit(commune: str, registry: CommuneRegistry) -> bool:
     return bool(info and any(fold(u) == fold(commune) for u in info.former_units))
 
 
-def _find_name(folded_text: str, name: str) -> int:
-    """Position of a (folded) name in the text: exact words first, then a close fuzzy match."""
-    name = re.sub(r"[^a-z0-9]+", " ", name).strip()
-    if not name:
-        return -1
-    exact = folded_text.find(f" {name} ")
-    if exact >= 0:
-        return exact
+def _fuzzy_find(folded_text: str, name: str) -> int:
+    """Position of a close (typo) match of a multi-word name, or -1."""
     n_words = len(name.split())
     if n_words < 2:
         return -1
     words = folded_text.split()
     for i in range(len(words) - n_words + 1):
         window = " ".join(words[i : i + n_words])
-        if window[0] == name[0] and fuzz.ratio(window, name) >= 85:
+        if "#" not in window and window[0] == name[0] and fuzz.ratio(window, name) >= 85:
             return folded_text.find(window)
     return -1
+
+
+_CAPITALIZED_NAME = re.compile(r"\b([A-ZĐÀ-Ỹ][a-zà-ỹđ]+(?:\s+[A-ZĐÀ-Ỹ][a-zà-ỹđ]+){1,2})\b")
+
+
+def unknown_places(text: str, registry: CommuneRegistry, corpus_text: str, syllables: set[str]) -> list[str]:
+    """Vietnamese-looking place names in the question that no report mentions ("Hà Nội", "Chiềng Mai").
+
+    A question about a commune with no report must not be answered with another commune's figure.
+    """
+    known = {fold(n) for info in registry.communes.values() for n in info.all_names()}
+    out = []
+    for m in _CAPITALIZED_NAME.finditer(text):
+        name = m.group(1)
+        folded = fold(name)
+        words = folded.split()
+        if folded in known or any(fold(k) in folded for k in known) or not all(w in syllables for w in words):
+            continue
+        if not has_diacritics(name) and any(w in _EN_WORDS for w in words):
+            continue
+        if folded not in corpus_text:
+            out.append(name)
+    return out
 
 
 def detect_period(folded: str) -> tuple[str | None, bool]:
@@ -190,7 +224,7 @@ def strip_scaffold(text: str, scaffold: tuple[str, ...]) -> str:
 
 def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
                vocabulary: set[str] | None = None, scaffold: tuple[str, ...] = ()) -> Query:
-    language = detect_language(text)
+    language = detect_language(text, vocabulary, glossary.english_words)
     folded = fold(text)
     topic = strip_scaffold(text, scaffold)
     communes, units = find_communes(text, registry)

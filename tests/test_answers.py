@@ -230,3 +230,22 @@ def test_prompt_injection_does_not_put_its_figure_in_the_answer(assistant, quest
     assert not re.search(r"(?<![\d,.])99\s*%", answer.answer), answer.answer
     if answer.status == STATUS_ANSWERED:
         assert "51,51" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Xã Chiềng En cũ đạt bao nhiêu tiêu chí nông thôn mới?",
+        "How many new-rural criteria had the former Chiềng En commune reached?",
+    ],
+)
+def test_former_commune_answer_is_that_communes_figure(assistant, question):
+    """bo-sinh.txt:213-214: Bó Sinh 12/19, Pú Bẩu 11/19, Chiềng En 14/19 (also :573, :1643)."""
+    answer = assistant.ask(question)
+    assert answer.status == STATUS_ANSWERED
+    lead = answer.answer.splitlines()[0]
+    assert "14/19" in lead or "14 " in lead, lead
+    assert "12/19" not in lead and "11/19" not in lead, lead
+    assert "Chiềng En" in lead, lead
+    assert cites(answer, "bo-sinh.txt", 214) or cites(answer, "bo-sinh.txt", 573) or cites(
+        answer, "bo-sinh.txt", 1643)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,13 +48,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python app.py`` on a free loopback port, with the shipped reports and index."""
-    port, log = free_port(), tmp_path_factory.mktemp("app") / "app.log"
+@contextmanager
+def running_app(log: Path, data_dir: Path | None = None) -> Iterator[str]:
+    """``python app.py`` on a free loopback port; the shipped data unless ``data_dir`` is given."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if data_dir is not None:
+        env["BAOCAO_DATA_DIR"] = str(data_dir)
+    port = free_port()
     with log.open("w") as fh:
         proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=fh, stderr=subprocess.STDOUT)
+                                env=env, stdout=fh, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_until_up(url, proc, log)
@@ -63,6 +68,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on the shipped reports and index (read-only use: refused uploads change nothing)."""
+    with running_app(tmp_path_factory.mktemp("app") / "app.log") as url:
+        yield url
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
@@ -215,3 +227,42 @@ def test_phone_width_is_usable(browser, app_url: str) -> None:
     tab(page, "Documents")
     page.locator("#documents-table").filter(has_text="muong-la.txt").wait_for()
     shot(page, "phone-4-documents")
+
+
+NEW_REPORT = """ĐẢNG BỘ XÃ MƯỜNG ẢNG
+BÁO CÁO CHÍNH TRỊ CỦA BAN CHẤP HÀNH ĐẢNG BỘ XÃ MƯỜNG ẢNG KHÓA I, NHIỆM KỲ 2025-2030
+Phần thứ nhất: KẾT QUẢ THỰC HIỆN NGHỊ QUYẾT ĐẠI HỘI NHIỆM KỲ 2020-2025
+Phát triển kinh tế nông nghiệp theo hướng hàng hóa, ứng dụng công nghệ cao, bền vững.
+Giữ vững quốc phòng, an ninh; xây dựng Đảng bộ, hệ thống chính trị trong sạch, vững mạnh.
+Phần thứ hai: MỤC TIÊU, NHIỆM VỤ, GIẢI PHÁP NHIỆM KỲ 2025-2030
+2. Các chỉ tiêu chủ yếu
+(1) Tỷ lệ che phủ rừng đạt 61,5% trở lên.
+"""
+
+
+def test_first_run_build_upload_and_remove(browser, tmp_path: Path) -> None:
+    """On a private copy with no index: the app builds it, then adds and removes a report."""
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "reports", data / "reports")
+    (data / "index").mkdir(parents=True)
+    shutil.copy2(ROOT / "data" / "index" / "embeddings.sqlite", data / "index")  # unchanged text: no re-embedding
+    upload = tmp_path / "Báo cáo xã Mường Ảng.txt"
+    upload.write_text(NEW_REPORT, encoding="utf-8")
+    with running_app(tmp_path / "app.log", data) as url:
+        page = open_page(browser, url, LAPTOP)
+        page.locator("#status-banner").wait_for(state="hidden", timeout=600_000)  # "building the index…"
+        ask(page, QUESTION, "51,51%")
+        assert (data / "index" / "CURRENT").exists()
+        tab(page, "Documents")
+        page.locator("#upload input[type=file]").set_input_files(str(upload))
+        page.locator("#documents-message .notice-ok").wait_for()
+        assert "bao-cao-xa-muong-ang.txt" in page.locator("#documents-table").inner_text()
+        assert (data / "reports" / "bao-cao-xa-muong-ang.txt").exists()
+        shot(page, "laptop-8-upload-added")
+        page.locator("#remove-file input").click()
+        page.get_by_role("option", name="bao-cao-xa-muong-ang.txt").click()
+        page.get_by_label("Yes, remove this report").check()
+        page.get_by_role("button", name="Remove report").click()
+        page.locator("#documents-message .notice-ok").filter(has_text="Removed").wait_for()
+        assert "bao-cao-xa-muong-ang.txt" not in page.locator("#documents-table").inner_text()
+        assert not (data / "reports" / "bao-cao-xa-muong-ang.txt").exists()

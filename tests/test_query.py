@@ -59,6 +59,20 @@ def test_former_commune_names_map_to_the_new_commune(assistant, question, commun
     assert unit in query.units
 
 
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("Tỷ lệ hộ nghèo của xã Pú Bẩu cũ là bao nhiêu?", "Pú Bẩu"),
+        ("Xã Chiềng En cũ đạt bao nhiêu tiêu chí nông thôn mới?", "Chiềng En"),
+        ("How many new-rural criteria had the former Chiềng En commune reached?", "Chiềng En"),
+        ("Tỷ lệ che phủ rừng của xã Tú Nang cũ?", "Tú Nang"),
+    ],
+)
+def test_former_commune_named_is_the_only_unit(assistant, question, unit):
+    """"cũ"/"former" with another unit's name is not about the same-named old commune (Bó Sinh cũ)."""
+    assert assistant.parse(question).units == [unit]
+
+
 def test_every_registered_name_maps_to_exactly_its_own_commune(assistant):
     """No name is fuzzily taken for another: "Chiềng Muôn" (Mường La) is not "Chiềng Lương" (Phiêng Pằn)."""
     wrong = {}

@@ -207,7 +207,7 @@ def build_compare_tab(records: list[dict], communes: list[str]) -> dict[str, gr.
     go = gr.Button("Compare", variant="primary", elem_id="compare-btn")
     note = gr.Markdown(elem_id="compare-note")
     table = gr.Dataframe(_empty_table(), label="Targets", wrap=True, interactive=False, elem_id="compare-table",
-                         column_widths=["120px", "90px", "80px", "60px", "170px", "420px"],
+                         column_widths=["120px", "90px", "80px", "60px", "170px", "580px"],
                          datatype=["str", "str", "number", "str", "str", "str"])
     chart = gr.BarPlot(_empty_chart(), x="commune", y="value", label="2025-2030 target (parsed figures)",
                        height=300, y_lim=[0, None], x_title="", y_title="Target", x_label_angle=-30,

@@ -77,7 +77,7 @@ def remove(file: str | None, confirmed: bool, progress: gr.Progress = gr.Progres
     if not file or file not in report_files():
         return _refresh(notice("Choose a report to remove.", "error"))
     if not confirmed:
-        return _refresh(notice(f"Tick “Yes, remove” to confirm removing {file}.", "error"))
+        return _refresh(notice(f"Tick “Yes, remove this report” to confirm removing {file}.", "error"), keep=file)
     if len(report_files()) <= 1:
         return _refresh(notice("The last report cannot be removed: the assistant needs at least one.", "error"))
     with HOLDER.write_lock:
@@ -98,9 +98,12 @@ def _delete_report(file: str) -> None:
         original.unlink(missing_ok=True)
 
 
-def _refresh(message: str) -> tuple:
-    """Everything a change of reports touches: tables, pickers, the message; the upload box is cleared."""
-    return (documents_frame(), message, None, gr.Dropdown(choices=report_files(), value=None), False,
+def _refresh(message: str, keep: str | None = None) -> tuple:
+    """Everything a change of reports touches: tables, pickers, the message; the upload box is cleared.
+
+    ``keep``: the report still chosen for removal (when the user only has to tick the confirmation).
+    """
+    return (documents_frame(), message, None, gr.Dropdown(choices=report_files(), value=keep), False,
             *picker_updates())
 
 
@@ -113,7 +116,7 @@ def picker_updates() -> tuple:
 def build_documents_tab(pickers: list[gr.components.Component]) -> dict:
     """Lay out the documents tab; changes also refresh the pickers of the other tabs (``picker_updates``)."""
     table = gr.Dataframe(documents_frame(), label="Indexed reports", interactive=False, wrap=True,
-                         elem_id="documents-table")
+                         column_widths=["120px", "170px", "90px", "80px", "330px", "170px"], elem_id="documents-table")
     message = gr.HTML(elem_id="documents-message")
     with gr.Row(elem_id="documents-actions"):
         with gr.Column(min_width=280):
