@@ -18,6 +18,7 @@ _FOLLOW_UP = re.compile(
     r"^(and|what about|how about|and what about|same for|con|the con|vay con|va|con xa|so sanh voi|"
     r"compare (it |that )?with|compared (to|with))\b"
 )
+_FOLLOW_UP_END = re.compile(r"(thi sao|the nao|ra sao|nhu the nao|con thi sao)\s*\??\s*$")
 _PERIOD_ONLY = re.compile(r"(2020\s*[-–]\s*2025|2025\s*[-–]\s*2030|result|target|ket qua|muc tieu|chi tieu)")
 
 
@@ -50,7 +51,7 @@ def _last_full_question(history: list[dict], parse: callable) -> str | None:
 
 def _is_follow_up(question: str, query: Query) -> bool:
     folded = fold(question).strip()
-    if _FOLLOW_UP.match(folded):
+    if _FOLLOW_UP.match(folded) or (_FOLLOW_UP_END.search(folded) and len(folded.split()) <= 10):
         return True
     few_words = len(folded.split()) <= 6
     return few_words and (not query.content_tokens or bool(_PERIOD_ONLY.search(folded)))

@@ -29,6 +29,7 @@ from index.schema import (
 from index.text import FIGURE, fold, fold_expanded, sentences, tokens
 
 MIN_COVERAGE = 0.5
+UNMAPPED_WEIGHT = 1.5  # an English topic word the glossary cannot translate
 WHOLE_KINDS = (KIND_TARGET, KIND_RESULT_ITEM, KIND_TABLE_ROW)
 _YEAR = re.compile(r"^(19|20)\d\d(\s*[-–]\s*(19|20)\d\d)?$")  # "2030", "2026-2030"
 
@@ -93,6 +94,8 @@ def question_terms(query: Query, idf: IdfTable) -> list[Term]:
         for token in query.content_tokens:
             if token not in covered and idf.known(token):
                 terms.append(Term((token,), idf.idf(token)))
+        for word in query.unmapped:  # untranslatable topic words: a passage can't be shown to cover them
+            terms.append(Term((f"«{word}»",), UNMAPPED_WEIGHT))
     else:
         for token in dict.fromkeys(query.content_tokens):
             if idf.known(token):

@@ -97,6 +97,7 @@ class Query:
     unit_hint: str | None = None
     concepts: list[Concept] = field(default_factory=list)
     content_tokens: list[str] = field(default_factory=list)  # folded topic tokens
+    unmapped: list[str] = field(default_factory=list)  # English topic words the glossary cannot translate
     lexical_tokens: list[str] = field(default_factory=list)  # what BM25 searches for
 
     @property
@@ -231,12 +232,15 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
     period, explicit = detect_period(folded)
     rank = ("low" if _LOW_CUE.search(folded) else "high") if _RANK_CUE.search(folded) else None
     compare = len(communes) >= 2 or rank is not None or (bool(_COMPARE_CUE.search(folded)) and len(communes) != 1)
-    concepts = glossary.concepts(topic) if language == LANG_EN else []
+    scaffold_set = set(scaffold)  # match the glossary on the whole question ("new rural" keeps its "new")
+    concepts = [c for c in glossary.concepts(folded) if c.source not in scaffold_set] if language == LANG_EN else []
     place_words = {t for c in registry.communes.values() for n in c.all_names() for t in tokens(n)}
     content = [t for t in tokens(topic) if t not in _STOP and t not in place_words and not t.isdigit()]
+    unmapped: list[str] = []
     if language == LANG_EN:  # English words can fold into Vietnamese syllables ("long"): keep only names
         names = {fold(w) for w in re.findall(r"\w+", text) if w[0].isupper() or has_diacritics(w)
                  or any(c.isdigit() for c in w)}
+        unmapped = _unmapped_english(topic, concepts, place_words | names)
         content = [t for t in content if t in names and (vocabulary is None or t in vocabulary)]
     unit_hint = next((unit for unit, cue in _UNIT_CUES if cue.search(folded)), None)
     wants_figure = (bool(_FIGURE_CUE.search(folded)) and not _NOT_FIGURE_CUE.search(folded)) or (
@@ -252,7 +256,21 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
                  other_units=other_units, period=period, period_explicit=explicit, compare=compare, rank=rank,
                  wants_figure=wants_figure, wants_date=wants_date, wants_count=wants_count, wants_list=wants_list,
                  unit_hint=unit_hint,
-                 concepts=concepts, content_tokens=content, lexical_tokens=lexical)
+                 concepts=concepts, content_tokens=content, lexical_tokens=lexical,
+                 unmapped=unmapped)
+
+
+def _unmapped_english(topic: str, concepts: list[Concept], place_words: set[str]) -> list[str]:
+    """English topic words no glossary concept covers ("life expectancy"): the answer cannot be checked
+    against them, so they count against coverage instead of being ignored."""
+    covered = {w for c in concepts for w in c.source.split()}
+    words = re.findall(r"[a-z]+", topic)
+    return [w for w in dict.fromkeys(words) if len(w) > 2 and w not in covered and w not in _STOP
+            and w not in place_words and not _is_plural_of(w, covered)]
+
+
+def _is_plural_of(word: str, covered: set[str]) -> bool:
+    return word.rstrip("s") in covered or (word.endswith("ies") and word[:-3] + "y" in covered)
 
 
 def _unit_kind(folded: str, units: list[str]) -> str | None:

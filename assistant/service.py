@@ -5,10 +5,8 @@ This is what the CLI, the JSON batch interface, the Gradio app and the eval runn
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from assistant.answer import single_answer
 from assistant.compare import compare_answer
@@ -17,7 +15,7 @@ from assistant.evidence import IdfTable, Term, Window, best_windows
 from assistant.glossary import load_glossary
 from assistant.grounding import ungrounded_figures
 from assistant.llm import condense_if_unsure, grounded_llm_answer
-from assistant.query import Query, load_question_words, understand
+from assistant.query import Query, load_question_words, understand, unknown_places
 from assistant.retrieval import HybridRetriever
 from assistant.schema import STATUS_ERROR, STATUS_NOT_FOUND, Answer
 from assistant.templates import phrase
@@ -26,7 +24,7 @@ from index.build import build_index
 from index.communes import CommuneInfo, CommuneRegistry, load_overrides
 from index.reader import IndexReader, IndexUnavailable, open_index
 from index.schema import Passage
-from index.text import tokens
+from index.text import fold, tokens
 
 
 @dataclass
@@ -37,6 +35,7 @@ class Assistant:
     retriever: HybridRetriever
     idf: IdfTable
     vocabulary: set[str]
+    corpus_folded: str
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, build_if_missing: bool = True) -> Assistant:
@@ -55,8 +54,9 @@ class Assistant:
     def from_index(cls, settings: Settings, index: IndexReader) -> Assistant:
         registry = _registry(settings, index)
         vocabulary = {t for p in index.passages for t in tokens(p.text)}
+        corpus = " ".join(fold(p.text) for p in index.passages)
         return cls(settings, index, registry, HybridRetriever(index, settings), IdfTable(index.passages),
-                   vocabulary)
+                   vocabulary, corpus)
 
     # -- questions -----------------------------------------------------------------------
     def parse(self, question: str) -> Query:
@@ -76,12 +76,13 @@ class Assistant:
         mode = mode or self.settings.default_answer_mode
         if mode not in ("extractive", "llm"):
             raise ValueError(f"unknown answer mode {mode!r}; choose 'extractive' or 'llm'")
+        history = _valid_turns(history)
         standalone, query = resolve(str(question).strip(), history, self.registry, self.parse)
         if mode == "llm":  # --- optional LLM (assistant/llm.py): a follow-up the rules left alone ---
             standalone, query = condense_if_unsure(self.settings, str(question).strip(), standalone, query,
                                                    history, self.parse, self.registry)
         _apply_filters(query, commune, period, self.registry)
-        answer = self._answer(query)
+        answer = self._answer(query, standalone)
         if ungrounded_figures(answer):  # never show a figure that no cited passage holds
             answer = Answer(status=STATUS_NOT_FOUND, answer=phrase(query.language, "not_found", scope=""),
                             language=query.language)
@@ -102,7 +103,11 @@ class Assistant:
             return phrase(lang, "too_long", length=len(text), limit=self.settings.max_question_chars)
         return None
 
-    def _answer(self, query: Query) -> Answer:
+    def _answer(self, query: Query, question: str) -> Answer:
+        unknown = unknown_places(question, self.registry, self.corpus_folded, self.vocabulary)
+        if unknown and not query.communes:  # never answer for "Hà Nội" with another commune's figure
+            return Answer(status=STATUS_NOT_FOUND, language=query.language, answer=phrase(
+                query.language, "unknown_commune", names=", ".join(unknown), known=", ".join(self.registry.names())))
         if query.compare:
             communes = query.communes if len(query.communes) >= 2 else self.registry.names()
             return compare_answer(query, communes, self._windows_for)
@@ -119,7 +124,7 @@ class Assistant:
     def retrieve(self, question: str, history: list[dict] | None = None, k: int = 10,
                  mode: str = "hybrid") -> list[Passage]:
         """The passages retrieval ranks first (for evals and the sources panel)."""
-        _, query = resolve(question.strip(), history, self.registry, self.parse)
+        _, query = resolve(question.strip(), _valid_turns(history), self.registry, self.parse)
         return [h.passage for h in self.retriever.retrieve(query, k=k, mode=mode)]
 
     # -- records ---------------------------------------------------------------------------
@@ -139,9 +144,6 @@ class Assistant:
         return out
 
 
-_RELOAD_LOCK = threading.Lock()
-
-
 def _registry(settings: Settings, index: IndexReader) -> CommuneRegistry:
     registry = CommuneRegistry()
     for entry in index.manifest.get("communes", []):
@@ -153,6 +155,14 @@ def _registry(settings: Settings, index: IndexReader) -> CommuneRegistry:
             entry = next((e for e in overrides.values() if e["name"] == name), {})
             registry.add(CommuneInfo(name, tuple(entry.get("former_units", ())), tuple(entry.get("aliases", ()))))
     return registry
+
+
+def _valid_turns(history: object) -> list[dict]:
+    """The usable turns of a conversation: {role, content} dicts; anything else is ignored."""
+    if not isinstance(history, list):
+        return []
+    return [t for t in history if isinstance(t, dict) and isinstance(t.get("role"), str)
+            and isinstance(t.get("content"), str)]
 
 
 def _apply_filters(query: Query, commune: str | None, period: str | None, registry: CommuneRegistry) -> None:
@@ -168,6 +178,3 @@ def _apply_filters(query: Query, commune: str | None, period: str | None, regist
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
-
-def reports_dir(settings: Settings) -> Path:
-    return settings.reports_dir
