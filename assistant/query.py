@@ -232,8 +232,7 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
     period, explicit = detect_period(folded)
     rank = ("low" if _LOW_CUE.search(folded) else "high") if _RANK_CUE.search(folded) else None
     compare = len(communes) >= 2 or rank is not None or (bool(_COMPARE_CUE.search(folded)) and len(communes) != 1)
-    scaffold_set = set(scaffold)  # match the glossary on the whole question ("new rural" keeps its "new")
-    concepts = [c for c in glossary.concepts(folded) if c.source not in scaffold_set] if language == LANG_EN else []
+    concepts = _english_concepts(text, glossary, scaffold) if language == LANG_EN else []
     place_words = {t for c in registry.communes.values() for n in c.all_names() for t in tokens(n)}
     content = [t for t in tokens(topic) if t not in _STOP and t not in place_words and not t.isdigit()]
     unmapped: list[str] = []
@@ -258,6 +257,18 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
                  unit_hint=unit_hint,
                  concepts=concepts, content_tokens=content, lexical_tokens=lexical,
                  unmapped=unmapped)
+
+
+def _english_concepts(text: str, glossary: Glossary, scaffold: tuple[str, ...]) -> list[Concept]:
+    """Glossary concepts of the question's English words.
+
+    Matched on the whole question, so "new rural" keeps its "new"; Vietnamese words in the
+    question are left out ("lao động" is not Laos), and concepts made only of question words
+    ("the congress", "target") are dropped.
+    """
+    english_only = " ".join(w for w in text.split() if not has_diacritics(w))
+    scaffold_words = {w for phrase in scaffold for w in phrase.split()}
+    return [c for c in glossary.concepts(english_only) if not set(c.source.split()) <= scaffold_words]
 
 
 def _unmapped_english(topic: str, concepts: list[Concept], place_words: set[str]) -> list[str]:
