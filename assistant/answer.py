@@ -56,9 +56,19 @@ def lead_figure(window: Window, query: Query) -> str | None:
     if query.unit_hint == "%":
         with_percent = [c for c in after if c[1].strip().endswith("%")]
         after = with_percent or after
-    start, figure = after[0]
+    start, figure = _destination(text, after)
     unit = _UNIT_WORDS.match(text[start + len(figure):])
     return (figure.strip() + (" " + unit.group(1) if unit and not figure.strip().endswith("%") else "")).strip()
+
+
+def _destination(text: str, candidates: list[tuple[int, str]]) -> tuple[int, str]:
+    """"giảm từ 528 hộ năm 2025 còn 428 hộ vào năm 2030": the figure asked for is where it ends up."""
+    first = candidates[0]
+    if len(candidates) > 1 and re.search(r"\btừ\s*$", text[max(0, first[0] - 6): first[0]]):
+        between = text[first[0]: candidates[1][0]]
+        if re.search(r"\b(còn|xuống|lên|đến|tới)\b", between):
+            return candidates[1]
+    return first
 
 
 def single_answer(query: Query, windows: list[Window], terms: list[Term]) -> Answer:

@@ -48,7 +48,8 @@ def run_batch(assistant, path: Path, out: Path | None) -> int:
             item, problem = parse_line(raw, line_no)
             if problem:
                 problems += 1
-                record = {"id": None, "line": line_no, "status": "error", "answer": problem, "citations": []}
+                record = {"id": None, "line": line_no, "status": "error", "answer": problem, "citations": [],
+                          "communes": [], "period": None, "latency_ms": 0.0}
             else:
                 answer = assistant.ask(item["question"], item.get("history"))
                 record = answer.to_json(item.get("id"))

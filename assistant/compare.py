@@ -57,8 +57,22 @@ def _topic(query: Query) -> str:
 def _ranked(rows: list[TableRow], rank: str | None) -> TableRow | None:
     if rank is None:
         return None
-    valued = [(parse_vn_number((r.figure or "").split()[0].split("-")[0]), r) for r in rows if r.figure]
+    valued = [(_magnitude(r.figure), r) for r in rows if r.figure]
     valued = [(v, r) for v, r in valued if v is not None]
     if not valued:
         return None
     return (min if rank == "low" else max)(valued, key=lambda vr: vr[0])[1]
+
+
+_SCALE = {"tỷ": 1e9, "triệu": 1e6, "nghìn": 1e3, "ngàn": 1e3}
+
+
+def _magnitude(figure: str | None) -> float | None:
+    """A comparable value: "54 tỷ đồng" is larger than "954 triệu đồng"."""
+    if not figure:
+        return None
+    value = parse_vn_number(figure.split()[0].split("-")[0].split("/")[0])
+    if value is None:
+        return None
+    unit = figure.split()[1].lower() if len(figure.split()) > 1 else ""
+    return value * _SCALE.get(unit, 1.0)

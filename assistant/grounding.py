@@ -1,4 +1,8 @@
-"""The number-grounding check: every figure an answer shows must stand in a cited passage."""
+"""The number-grounding check: every figure an answer shows must stand in a cited passage.
+
+Figures are compared as whole numbers (so "1%" is not grounded by "51,51%") and by value in
+both number conventions (so "51.51%" is grounded by "51,51%" and "17,732" by "17.732").
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,46 @@ from index.text import FIGURE
 
 _CITATION_MARK = re.compile(r"\[\d+\]")
 _PERIOD_LABEL = re.compile(r"\b20(20|21|25|26)\s*[-–]\s*20(24|25|30)\b")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def _canonical(figure: str) -> str:
-    return re.sub(r"\s+", "", figure).rstrip(".,")
+def _values(number: str) -> set[float]:
+    """The values a written number can mean: "17.732" is 17732 (Vietnamese) or 17.732 (English)."""
+    out: set[float] = set()
+    for decimal, thousands in ((",", "."), (".", ",")):
+        parts = number.split(decimal)
+        if len(parts) > 2:
+            continue
+        whole = parts[0].split(thousands)
+        if len(whole) > 1 and not all(len(g) == 3 for g in whole[1:]):
+            continue
+        try:
+            out.add(float("".join(whole) + ("." + parts[1] if len(parts) == 2 else "")))
+        except ValueError:
+            continue
+    return out
+
+
+def _figures(text: str) -> list[tuple[set[float], bool]]:
+    """Each figure of a text as (possible values of each of its numbers…, is a percentage)."""
+    out = []
+    for m in FIGURE.finditer(text):
+        for number in _NUMBER.findall(m.group(0)):
+            out.append((_values(number), m.group(0).rstrip().endswith("%")))
+    return out
 
 
 def ungrounded_figures(answer: Answer) -> list[str]:
     """Figures in the answer text that no cited passage contains (should always be empty)."""
     text = _PERIOD_LABEL.sub(" ", _CITATION_MARK.sub(" ", answer.answer))
-    cited = re.sub(r"\s+", "", " ".join(c.text for c in answer.citations))
+    cited: set[float] = set()
+    for citation in answer.citations:
+        for values, _ in _figures(citation.text):
+            cited |= values
     missing = []
     for m in FIGURE.finditer(text):
-        figure = _canonical(m.group(0))
-        if figure and figure not in cited:
+        numbers = _NUMBER.findall(m.group(0))
+        if any(not (_values(n) & cited) for n in numbers):
             missing.append(m.group(0).strip())
     return missing
 

@@ -53,7 +53,7 @@ class Answer:
     note: str = ""  # why an LLM answer was not used (mode "extractive-fallback"); in JSON only when set
 
     def to_json(self, item_id: str | None = None) -> dict:
-        out: dict = {"id": item_id} if item_id is not None else {}
+        out: dict = {"id": item_id}
         out.update(
             status=self.status,
             answer=self.answer,

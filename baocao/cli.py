@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `baocao targets | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return 0
     except _index_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -137,7 +140,12 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
-    records = _assistant().targets(args.commune)
+    assistant = _assistant()
+    if args.commune and not assistant.registry.owner_of(args.commune):
+        print(f"error: no report for commune {args.commune!r}; known: {', '.join(assistant.registry.names())}",
+              file=sys.stderr)
+        return 1
+    records = assistant.targets(args.commune)
     if args.format == "json":
         print(json.dumps(records, ensure_ascii=False, indent=2))
         return 0
