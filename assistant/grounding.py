@@ -49,10 +49,11 @@ def ungrounded_figures(answer: Answer) -> list[str]:
     for citation in answer.citations:
         for values, _ in _figures(citation.text):
             cited |= values
+    literal = re.sub(r"\s+", "", " ".join(c.text for c in answer.citations))
     missing = []
     for m in FIGURE.finditer(text):
         numbers = _NUMBER.findall(m.group(0))
-        if any(not (_values(n) & cited) for n in numbers):
+        if any(not (_values(n) & cited) and n not in literal for n in numbers):  # "2.2.4" is a heading number
             missing.append(m.group(0).strip())
     return missing
 
