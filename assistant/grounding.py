@@ -53,9 +53,16 @@ def ungrounded_figures(answer: Answer) -> list[str]:
     missing = []
     for m in FIGURE.finditer(text):
         numbers = _NUMBER.findall(m.group(0))
-        if any(not (_values(n) & cited) and n not in literal for n in numbers):  # "2.2.4" is a heading number
+        if any(not (_values(n) & cited) and not _literal(n, literal) for n in numbers):
             missing.append(m.group(0).strip())
     return missing
+
+
+def _literal(number: str, cited: str) -> bool:
+    """A number with no numeric reading ("2.2.4", a heading) must stand whole in the cited text."""
+    if _values(number):
+        return False
+    return re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", cited) is not None
 
 
 def is_grounded(answer: Answer) -> bool:

