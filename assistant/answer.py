@@ -128,11 +128,15 @@ def _supporting(best: Window, windows: list[Window], query: Query, terms: list[T
         sibling = query.wants_list and window.passage.section == best.passage.section
         complements = any(t in window.matched for t in missing) and window.coverage >= 0.5 * best.coverage
         corroborates = window.coverage >= 0.9 * best.coverage and bool(window.figures) == bool(best.figures)
-        if (sibling or complements or corroborates) and answers_question(window, query, terms):
+        assesses = query.wants_assessment and window.coverage >= 0.5 * best.coverage and _ASSESSED.search(window.text)
+        if (sibling or complements or corroborates or assesses) and answers_question(window, query, terms):
             out.append(window)
             seen_text.append(window.text)
             used.add(window.passage.id)
     return out
+
+
+_ASSESSED = re.compile(r"chưa đạt|không đạt|vượt chỉ tiêu|đạt chỉ tiêu|\bVượt\b|\bĐạt\b", re.IGNORECASE)
 
 
 def _overlaps(a: str, b: str) -> bool:

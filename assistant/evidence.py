@@ -244,6 +244,8 @@ def answers_question(window: Window, query: Query, terms: list[Term]) -> bool:
     """Does this window really answer, or is it only the nearest text?"""
     if not terms or window.coverage < MIN_COVERAGE or not window.has_top_term:
         return False  # nothing of the question's topic is in it: only the nearest text
+    if query.wants_date and not _DATE.search(window.text):
+        return False  # "from what date …": text without a date does not answer
     if query.wants_figure and query.unit_hint and not figure_with_unit(window.text, query.unit_hint):
         return query.unit_hint == "%" and bool(window.figures) and _percent_optional(query)
     return not (query.wants_figure and not window.figures and not _allows_words(window))

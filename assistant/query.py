@@ -49,7 +49,7 @@ _LOW_CUE = re.compile(r"\blowest\b|\bsmallest\b|thap nhat|nho nhat|\bleast\b")
 _FIGURE_CUE = re.compile(
     r"bao nhieu|how (many|much|far|large|big)|what (percentage|share|rate|proportion|level|growth)|"
     r"\bty le\b|\brate\b|\bshare\b|percentage|so sanh|compare|target|chi tieu|"
-    r"\bhow\b.*\b(km|ha|tons?|hectares?)\b"
+    r"\bhow\b.*\b(km|ha|tons?|hectares?)\b|how long|dai bao nhieu"
 )
 _NOT_FIGURE_CUE = re.compile(
     r"\bwhich\b(?! (of the )?communes?)|\bwho\b|\bname\b|\blist\b|\bnao\b|\bai\b|\bnhung\b|\bneu\b"
@@ -60,7 +60,7 @@ _UNIT_CUES = (
     ("km2", re.compile(r"km2|square kilomet|km vuong")),
     ("ha", re.compile(r"\bha\b|hectare|hecta")),
     ("tấn", re.compile(r"\btan\b|\btons?\b|tonnes?")),
-    ("km", re.compile(r"\bkm\b|kilomet")),
+    ("km", re.compile(r"\bkm\b|kilomet|how long|dai bao nhieu")),
     ("%", re.compile(r"%|percent|\bty le\b|\brate\b|\bshare\b|proportion|phan tram")),
 )
 # Words that carry no topic: question words, period and place words (folded).
@@ -93,6 +93,7 @@ class Query:
     wants_figure: bool = True
     wants_date: bool = False
     wants_count: bool = False  # "how many party members": a count, not a percentage
+    wants_assessment: bool = False  # "did it meet its target?", "có đạt không?"
     wants_list: bool = False
     unit_hint: str | None = None
     concepts: list[Concept] = field(default_factory=list)
@@ -249,11 +250,14 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
     unit_kind = _unit_kind(folded, units)
     other_units = [u for c in communes for u in registry.communes[c].former_units if u not in units] if units else []
     wants_date = bool(_DATE_CUE.search(folded))
+    wants_assessment = bool(re.search(r"dat khong|co dat|meet (its|the) target|compare with (its|the) target|"
+                                      r"compared? (to|with) (its|the) target|so voi chi tieu", folded))
     wants_count = bool(re.search(r"how many|bao nhieu (?!phan tram|%|ty|trieu)[a-z]", folded)) and unit_hint != "%"
     wants_list = bool(_LIST_CUE.search(folded)) and not wants_figure
     return Query(text=text, language=language, communes=communes, units=units, unit_kind=unit_kind,
                  other_units=other_units, period=period, period_explicit=explicit, compare=compare, rank=rank,
-                 wants_figure=wants_figure, wants_date=wants_date, wants_count=wants_count, wants_list=wants_list,
+                 wants_figure=wants_figure, wants_date=wants_date, wants_count=wants_count,
+                 wants_assessment=wants_assessment, wants_list=wants_list,
                  unit_hint=unit_hint,
                  concepts=concepts, content_tokens=content, lexical_tokens=lexical,
                  unmapped=unmapped)
