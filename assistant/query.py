@@ -263,6 +263,15 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
                  unmapped=unmapped)
 
 
+_COMPOUND = re.compile(r",?\s+(?:and|và)\s+(?=(?:how many|how much|what|which|bao nhiêu|bao nhieu)\b)", re.IGNORECASE)
+
+
+def split_compound(question: str) -> list[str]:
+    """"How many criteria …, and how many villages …?" → its two questions (else the question itself)."""
+    parts = [p.strip() for p in _COMPOUND.split(question) if p.strip()]
+    return parts if len(parts) == 2 else [question]
+
+
 def _english_concepts(text: str, glossary: Glossary, scaffold: tuple[str, ...]) -> list[Concept]:
     """Glossary concepts of the question's English words.
 

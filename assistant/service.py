@@ -8,16 +8,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from assistant.answer import single_answer
+from assistant.answer import merge_answers, single_answer
 from assistant.compare import compare_answer
 from assistant.conversation import resolve
 from assistant.evidence import IdfTable, Term, Window, best_windows
 from assistant.glossary import load_glossary
 from assistant.grounding import ungrounded_figures
 from assistant.llm import condense_if_unsure, grounded_llm_answer
-from assistant.query import Query, load_question_words, understand, unknown_places
+from assistant.query import Query, load_question_words, split_compound, understand, unknown_places
 from assistant.retrieval import HybridRetriever
-from assistant.schema import STATUS_ERROR, STATUS_NOT_FOUND, Answer
+from assistant.schema import STATUS_ANSWERED, STATUS_ERROR, STATUS_NOT_FOUND, Answer
 from assistant.templates import phrase
 from baocao.config import Settings, get_settings
 from index.build import build_index
@@ -99,6 +99,10 @@ class Assistant:
         lang = "vi" if any(ord(c) > 127 for c in text) else "en"
         if not text:
             return phrase("en", "empty_question")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: "\\ud800" in JSON, or bad bytes in argv (surrogateescape)
+            return phrase("en", "not_utf8")
         if len(text) > self.settings.max_question_chars:
             return phrase(lang, "too_long", length=len(text), limit=self.settings.max_question_chars)
         return None
@@ -111,11 +115,26 @@ class Assistant:
         if query.compare:
             communes = query.communes if len(query.communes) >= 2 else self.registry.names()
             return compare_answer(query, communes, self._windows_for)
+        parts = split_compound(question)
+        if len(parts) == 2:  # "how many criteria …, and how many villages …?": answer each part
+            first, second = (self._single(self._inherit(self.parse(p), query)) for p in parts)
+            if first.status == STATUS_ANSWERED and second.status == STATUS_ANSWERED:
+                return merge_answers(first, second)
+        return self._single(query)
+
+    def _single(self, query: Query) -> Answer:
         hits = self.retriever.retrieve(query, k=self.settings.answer_candidates)
         if query.wants_list:
             hits = self.retriever.with_siblings(hits, top=3)
         windows, terms = best_windows(query, hits, self.idf)
         return single_answer(query, windows, terms)
+
+    @staticmethod
+    def _inherit(part: Query, whole: Query) -> Query:
+        """A part of a compound question keeps the whole question's communes, units and period."""
+        part.communes, part.units, part.other_units = whole.communes, whole.units, whole.other_units
+        part.unit_kind, part.period, part.period_explicit = whole.unit_kind, whole.period, whole.period_explicit
+        return part
 
     def _windows_for(self, query: Query, commune: str) -> tuple[list[Window], list[Term]]:
         hits = self.retriever.retrieve(query, k=self.settings.answer_candidates, communes=[commune])

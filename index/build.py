@@ -71,9 +71,10 @@ def build_index(settings: Settings, *, rebuild: bool = False, progress: Progress
                 show_bar: bool = True) -> BuildSummary:
     """Bring the index up to date with the reports directory."""
     started = time.time()
+    _require_reports(settings)  # before creating anything: a mistyped BAOCAO_DATA_DIR stays absent
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(settings.index_dir):
-        reports = list_reports(settings.reports_dir)
+        reports = _require_reports(settings)
         fingerprint = _fingerprint(settings, reports)
         current = current_manifest(settings)
         if current and not rebuild and current.get("fingerprint") == fingerprint:
@@ -86,6 +87,20 @@ def build_index(settings: Settings, *, rebuild: bool = False, progress: Progress
         _prune_generations(settings, keep={generation, (current or {}).get("generation")})
         return BuildSummary(len(reports), len(passages), len(target_records(passages)), embedded,
                             time.time() - started, generation)
+
+
+def _require_reports(settings: Settings) -> list[Path]:
+    """The reports to index; none is a clear error (bm25s cannot index an empty corpus)."""
+    reports = list_reports(settings.reports_dir)
+    if not reports:
+        from index.reader import IndexUnavailable  # here: index.reader imports this module
+
+        where = "does not exist" if not settings.reports_dir.is_dir() else "holds no .txt report"
+        raise IndexUnavailable(
+            f"{settings.reports_dir} {where}. Point BAOCAO_DATA_DIR at the data directory (its reports/ folder "
+            "holds the reports) or add reports with: baocao index FILE ..., then run: baocao index --rebuild"
+        )
+    return reports
 
 
 def _fingerprint(settings: Settings, reports: list[Path]) -> str:

@@ -49,6 +49,9 @@ def open_index(settings: Settings) -> IndexReader:
         lexical = LexicalStore.load(gen_dir / "bm25")
         vectors = VectorStore(settings, gen_dir / "chroma", collection_name(manifest["generation"]))
         stored = vectors.count()
+        if stored:  # count() reads only SQLite: a damaged vector segment would fail on the first question
+            sample = vectors.collection().get(limit=1, include=["embeddings"])["embeddings"][0]
+            vectors.query(sample, 1)
         targets = json.loads((gen_dir / "targets.json").read_text(encoding="utf-8"))
     except Exception as exc:  # noqa: BLE001 - any damage means the same thing to the user
         raise IndexUnavailable(

@@ -160,6 +160,12 @@ def test_missing_or_unreachable_backend_falls_back(assistant):
                                       llm_timeout=5.0)
     answer = grounded_llm_answer(closed, FOREST, query, assistant.ask(FOREST, mode="extractive"))
     assert answer.mode == MODE_FALLBACK and "LLM backend failed" in answer.note and "51,51%" in answer.answer
+    if importlib.util.find_spec("llama_index.llms.ollama") is not None:
+        with pytest.raises(LLMUnavailable, match="BAOCAO_LLM_MODEL"):
+            get_llm(assistant.settings.with_(llm_backend="ollama", llm_model=""))
+        ollama = closed.with_(llm_backend="ollama", llm_model="tiny", llm_url=f"http://127.0.0.1:{free_port()}")
+        answer = grounded_llm_answer(ollama, FOREST, query, assistant.ask(FOREST, mode="extractive"))
+        assert answer.mode == MODE_FALLBACK and "LLM backend failed (ollama tiny" in answer.note
 
 
 def test_default_mode_follows_settings():
