@@ -56,9 +56,15 @@ CSS = """
 .ctx-line .ln { flex: 0 0 3.4em; text-align: right; color: var(--body-text-color-subdued); user-select: none;
   font-family: var(--font-mono); font-size: .72rem; padding-top: 1px; }
 .ctx-line .lt { white-space: pre-wrap; word-break: break-word; }
-table.cmp { width: 100%; border-collapse: collapse; font-size: .88rem; }
-table.cmp th, table.cmp td { border-bottom: 1px solid var(--border-color-primary); padding: 4px 6px;
-  text-align: left; }
+#sources table.cmp { width: 100%; margin: 0; border: 1px solid var(--border-color-primary) !important;
+  border-radius: 10px; border-collapse: separate; border-spacing: 0; overflow: hidden; font-size: .88rem; }
+#sources table.cmp th, #sources table.cmp td { border: none !important; margin: 0 !important;
+  padding: 6px 10px !important;
+  border-bottom: 1px solid var(--border-color-primary) !important; text-align: left;
+  background: var(--background-fill-primary); }
+#sources table.cmp tr:last-child td { border-bottom: none !important; }
+#sources table.cmp th { font-size: .72rem; text-transform: uppercase; letter-spacing: .04em;
+  color: var(--body-text-color-subdued); }
 .muted { color: var(--body-text-color-subdued); }
 /* tables in the body font: monospace fonts mangle stacked Vietnamese diacritics */
 #compare-table *, #documents-table *, #eval-scores * { font-family: var(--font) !important; }
@@ -69,7 +75,7 @@ table.cmp th, table.cmp td { border-bottom: 1px solid var(--border-color-primary
   border: 1px solid var(--border-color-primary); }
 .badge-error { background: #fee2e2; color: #991b1b; }
 .notice { border-radius: 10px; padding: 8px 12px; font-size: .92rem; }
-.notice-info { background: var(--background-fill-secondary); }
+.notice-info { background: #ecfdf5; color: #065f46; border: 1px solid #a7f3d0; }
 .notice-ok { background: #dcfce7; color: #166534; }
 .notice-error { background: #fee2e2; color: #991b1b; border: 1px solid #fecaca; }
 """
