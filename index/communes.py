@@ -14,7 +14,8 @@ from pathlib import Path
 
 from index.text import fold
 
-_NAME = r"[A-ZĐ][^\s,.;:()]*(?:\s+[A-ZĐ][^\s,.;:()]*){0,2}"
+_UPPER = "A-ZÀÁẠẢÃÂẦẤẬẨẪĂẰẮẶẲẴÈÉẸẺẼÊỀẾỆỂỄÌÍỊỈĨÒÓỌỎÕÔỒỐỘỔỖƠỜỚỢỞỠÙÚỤỦŨƯỪỨỰỬỮỲÝỴỶỸĐ"
+_NAME = rf"[{_UPPER}][^\s,.;:()]*(?:\s+[{_UPPER}][^\s,.;:()]*){{0,2}}"
 _COMMUNE_IN_TEXT = re.compile(rf"(?:Đảng bộ|ĐẢNG BỘ|Đại hội đại biểu Đảng bộ)\s+(?:xã|XÃ)\s+(?P<name>{_NAME})")
 _FORMER_LIST = re.compile(rf"(?:xã|thị trấn)\s+(?P<name>{_NAME})")
 
