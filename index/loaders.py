@@ -10,11 +10,13 @@ and written atomically.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import itertools
 import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,11 +115,12 @@ def import_report(
         text = _clean_extracted(_extract(src, suffix, label))
         payload = text.encode("utf-8")
     _check_is_report(text, label)
-    _check_not_duplicate(text, reports_dir, label)
-    target = _free_target(reports_dir, slugify(Path(label).stem), suffix)
-    if suffix != ".txt":
-        _write_atomic(reports_dir / ORIGINALS_DIR / f"{target.stem}{suffix}", data)
-    _write_atomic(target, payload)
+    with _reports_lock(reports_dir):  # two uploads at once: the second sees the first (duplicate, name taken)
+        _check_not_duplicate(text, reports_dir, label)
+        target = _free_target(reports_dir, slugify(Path(label).stem), suffix)
+        if suffix != ".txt":
+            _write_atomic(reports_dir / ORIGINALS_DIR / f"{target.stem}{suffix}", data)
+        _write_atomic(target, payload)
     return target
 
 
@@ -328,6 +331,18 @@ def _check_not_duplicate(text: str, reports_dir: Path, label: str) -> None:
                 f"{label} has the same text as the existing report {existing.name}; "
                 "it is already available, so it was not imported again."
             )
+
+
+@contextlib.contextmanager
+def _reports_lock(reports_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the reports folder itself (no lock file), across threads and processes."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(reports_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _free_target(reports_dir: Path, slug: str, suffix: str) -> Path:
