@@ -91,9 +91,9 @@ class HybridRetriever:
         rrf_k = self.settings.rrf_k
         scores: dict[int, float] = {}
         for rank, i in enumerate(dense):
-            scores[i] = scores.get(i, 0.0) + 1.0 / (rrf_k + rank + 1)
+            scores[i] = scores.get(i, 0.0) + self.settings.dense_weight / (rrf_k + rank + 1)
         for rank, i in enumerate(lexical):
-            scores[i] = scores.get(i, 0.0) + 1.0 / (rrf_k + rank + 1)
+            scores[i] = scores.get(i, 0.0) + self.settings.lexical_weight / (rrf_k + rank + 1)
         dense_rank = {i: r for r, i in enumerate(dense)}
         lexical_rank = {i: r for r, i in enumerate(lexical)}
         order = sorted(scores, key=lambda i: -scores[i])

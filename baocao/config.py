@@ -60,6 +60,10 @@ class Settings:
     # Retrieval
     retrieve_k: int = 30  # candidates per retriever before fusion
     rrf_k: int = 60
+    # Fusion weights: on these reports the lexical side (folded words + pairs, glossary) is the
+    # stronger retriever; the dense side adds cross-lingual reach (measured: baocao eval --mode).
+    lexical_weight: float = field(default_factory=lambda: float(_env("LEXICAL_WEIGHT", "1.0") or 1.0))
+    dense_weight: float = field(default_factory=lambda: float(_env("DENSE_WEIGHT", "0.5") or 0.5))
     answer_candidates: int = 20  # fused passages the answerer inspects
     # Input limits
     max_question_chars: int = 2000
