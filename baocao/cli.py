@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the JSON answer")
     p.add_argument("--commune", help="only this commune's report")
     p.add_argument("--period", choices=["2020-2025", "2025-2030"], help="only this period")
+    p.add_argument("--mode", choices=["extractive", "llm"], help="answerer (default: extractive unless an LLM is configured)")
     p.add_argument("--jsonl", type=Path, help="batch: one {id, question, history?} object per line")
     p.add_argument("--out", type=Path, help="batch output file (default: standard output)")
     p.set_defaults(func=_cmd_ask)
@@ -106,7 +107,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if args.question is None:
         print("error: give a question, or --jsonl FILE", file=sys.stderr)
         return 2
-    answer = _assistant().ask(args.question, commune=args.commune, period=args.period)
+    answer = _assistant().ask(args.question, commune=args.commune, period=args.period, mode=args.mode)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:
