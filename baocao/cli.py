@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the JSON answer")
     p.add_argument("--commune", help="only this commune's report")
     p.add_argument("--period", choices=["2020-2025", "2025-2030"], help="only this period")
-    p.add_argument("--mode", choices=["extractive", "llm"], help="answerer (default: extractive unless an LLM is configured)")
+    p.add_argument("--mode", choices=["extractive", "llm"], help="answerer (default: extractive unless an LLM is set)")
     p.add_argument("--jsonl", type=Path, help="batch: one {id, question, history?} object per line")
     p.add_argument("--out", type=Path, help="batch output file (default: standard output)")
     p.set_defaults(func=_cmd_ask)
