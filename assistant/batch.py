@@ -17,7 +17,7 @@ from tqdm import tqdm
 def parse_line(raw: bytes, line_no: int) -> tuple[dict | None, str | None]:
     """(item, problem) for one line of a batch file."""
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")  # a BOM (Windows editors) starts the file
     except UnicodeDecodeError:
         return None, f"line {line_no}: not valid UTF-8"
     try:

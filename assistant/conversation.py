@@ -54,7 +54,8 @@ def _is_follow_up(question: str, query: Query) -> bool:
     if _FOLLOW_UP.match(folded) or (_FOLLOW_UP_END.search(folded) and len(folded.split()) <= 10):
         return True
     few_words = len(folded.split()) <= 6
-    return few_words and (not query.content_tokens or bool(_PERIOD_ONLY.search(folded)))
+    complete = bool(query.concepts and query.communes)  # "What is Mường La's forest-cover target?" stands alone
+    return few_words and not complete and (not query.content_tokens or bool(_PERIOD_ONLY.search(folded)))
 
 
 def _asks_to_compare(question: str) -> bool:

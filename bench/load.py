@@ -270,8 +270,11 @@ def run(url: str, levels: list[int], args: argparse.Namespace) -> int:
     clients = [Client(url, verbose=False) for _ in range(max(levels))]
     deadline = time.monotonic() + args.budget
     reference: dict[tuple[int, int], dict] = {}
-    if levels[0] != 1:  # the sequential answers every level is compared with
-        check(run_level(clients, 1, len(CONVERSATIONS), deadline), reference)
+    warm_up = run_level(clients, 1, len(CONVERSATIONS), deadline)  # not timed: warms caches, records the
+    check(warm_up, reference)  # sequential answers every level is compared with
+    if warm_up.problems:
+        print("\n".join(f"PROBLEM {p}" for p in warm_up.problems))
+        return 1
     done = []
     for n in levels:
         level = run_level(clients, n, args.conversations, deadline)
@@ -280,7 +283,7 @@ def run(url: str, levels: list[int], args: argparse.Namespace) -> int:
         print(f"N={n}: {len(level.results)} questions in {level.wall:.1f} s, {len(level.problems)} problems",
               file=sys.stderr)
     print(f"{os.cpu_count()} CPUs; app queue concurrency 4; {args.conversations} conversations of 3 questions "
-          "per level")
+          "per level, after an untimed sequential pass that records the reference answers")
     print(table(done))
     problems = [p for lv in done for p in lv.problems]
     for p in problems[:20]:
