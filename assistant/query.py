@@ -115,12 +115,20 @@ def detect_language(text: str, vocabulary: set[str] | None = None, english: froz
     words = [w for w in re.findall(r"\w+", text.lower()) if w.isascii() and w.isalpha()]
     syllables = vocabulary or set()
     known = [w for w in words if w in _EN_WORDS or w in english]
-    strong = [w for w in known if w not in _AMBIGUOUS_EN and w not in syllables]
+    strong = [w for w in known if w not in _AMBIGUOUS_EN and not (w in syllables and _syllable_shaped(w))]
     if len(strong) >= 2 or (strong and len(known) >= 2) or (strong and len(strong) * 2 >= len(words)):
         return LANG_EN
     if re.match(r"^\s*(and|what about|how about)\b", text.lower()) and not has_diacritics(text.split()[0]):
         return LANG_EN
     return LANG_VI if has_diacritics(text) else LANG_VI_ASCII
+
+
+_SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?")
+
+
+def _syllable_shaped(word: str) -> bool:
+    """Could this be a Vietnamese syllable typed without accents? "the" can, "forest" cannot."""
+    return _SYLLABLE.fullmatch(word) is not None
 
 
 def find_communes(text: str, registry: CommuneRegistry) -> tuple[list[str], list[str]]:
