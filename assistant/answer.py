@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.evidence import Term, Window, answers_question, contains, content_figures
+from assistant.evidence import Term, Window, answers_question, content_figures
 from assistant.query import Query
 from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation
 from assistant.templates import phrase
@@ -159,9 +159,6 @@ def _not_found(query: Query, nearest: Window | None) -> Answer:
     return Answer(status=STATUS_NOT_FOUND, answer="\n".join(lines), citations=citations,
                   communes=list(query.communes), period=query.period, language=lang)
 
-
-def topic_matches(window: Window, term: Term) -> bool:
-    return any(contains(fold(window.text), a) for a in term.alternatives)
 
 
 def merge_answers(first: Answer, second: Answer) -> Answer:

@@ -254,6 +254,3 @@ class EmbeddingCache:
             self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
                                 [(embedder, h, v.astype(np.float32).tobytes()) for h, v in items])
 
-
-def summary_json(summary: BuildSummary) -> dict:
-    return asdict(summary)

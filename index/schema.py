@@ -13,7 +13,6 @@ KIND_TARGET = "target"  # one numbered item of the 2025-2030 list "Các chỉ ti
 KIND_RESULT_ITEM = "result_item"  # one numbered item of a 2020-2025 target-vs-result list
 KIND_TABLE_ROW = "table_row"  # one rebuilt row of a flattened appendix table
 KIND_FOOTNOTE = "footnote"
-KIND_HEADING = "heading"
 
 
 @dataclass(frozen=True)
