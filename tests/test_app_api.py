@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import stop
+
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "What is Mường La's forest-cover target?"
 
@@ -58,11 +60,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         wait_until_up(url, proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 @pytest.fixture(scope="module")

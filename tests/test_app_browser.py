@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import stop
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,11 +65,7 @@ def running_app(log: Path, data_dir: Path | None = None) -> Iterator[str]:
         _wait_until_up(url, proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 @pytest.fixture(scope="module")

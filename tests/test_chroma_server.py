@@ -18,6 +18,7 @@ from baocao.config import Settings
 from index.build import build_index, collection_name
 from index.embedding import get_embedder
 from index.reader import open_index
+from tests.servers import stop
 
 pytestmark = pytest.mark.slow
 
@@ -70,12 +71,7 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
             time.sleep(0.2)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        stop(proc)
         log.close()
 
 

@@ -38,6 +38,7 @@ from assistant.llm import (
     stream_llm_answer,
 )
 from baocao.config import Settings
+from tests.servers import stop
 
 FOREST = "What is Mường La's forest-cover target?"
 COMPARE = "Compare the forest cover targets of Mường La and Bó Sinh"
@@ -270,12 +271,7 @@ def smollm2_server(tmp_path_factory) -> Iterator[str]:
                 pytest.fail("llama_cpp.server did not start within 180 s")
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
 def assert_grounded_and_right(answer) -> None:
