@@ -79,6 +79,8 @@ class Settings:
     llm_context: int = field(default_factory=lambda: int(_env("LLM_CONTEXT", "4096") or 4096))
     # "extractive" | "llm"; "" = "llm" when a backend is configured, else "extractive"
     answer_mode: str = field(default_factory=lambda: _env("ANSWER_MODE", "") or "")
+    # Eval run history (evals/history.py): a JSONL file; default data_dir/eval_history.jsonl
+    eval_history_override: str | None = field(default_factory=lambda: _env("EVAL_HISTORY"))
 
     @property
     def reports_dir(self) -> Path:
@@ -87,6 +89,10 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return Path(self.index_dir_override) if self.index_dir_override else self.data_dir / "index"
+
+    @property
+    def eval_history_path(self) -> Path:
+        return Path(self.eval_history_override) if self.eval_history_override else self.data_dir / "eval_history.jsonl"
 
     @property
     def glossary_path(self) -> Path:

@@ -8,6 +8,8 @@ CI gates on (``--min-accuracy``).
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import sys
 import time
@@ -20,9 +22,12 @@ from typing import Any, Protocol
 
 from tqdm import tqdm
 
-from baocao.config import PROJECT_ROOT
+from baocao.config import PROJECT_ROOT, get_settings
+from evals.check import CheckReport, check_file
+from evals.history import RunNotFound, append_run, format_compare, load_runs, make_record, resolve_run
 from evals.scoring import (
     EvalSetError,
+    answered_wrong,
     evidence_cited,
     first_hit_rank,
     is_unanswerable,
@@ -30,6 +35,7 @@ from evals.scoring import (
     item_correct,
     load_eval_set,
     missing_groups,
+    percentile,
     retrieval_recall,
     summarize,
 )
@@ -60,6 +66,9 @@ class EvalRun:
     retrieved: dict[str, dict[str, list[tuple[str, int, int]]]] = field(default_factory=dict)
     by_answer_mode: dict[str, list[dict]] = field(default_factory=dict)  # only with --mode extractive,llm
     model: str = ""  # the LLM backend and model, when "llm" was run
+    retrieve_ms: dict[str, list[float]] = field(default_factory=dict)  # per retrieval mode, per item
+    answer_mode: str = ""  # the answerer that produced ``results`` (for the history)
+    generation: str = ""  # the index generation the run was answered on
 
 
 # --- CLI -----------------------------------------------------------------------------------
@@ -93,24 +102,111 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         f"modes ({', '.join(ANSWER_MODES)}) to run the answerer in, side by side; without an answer mode "
         "answers use the default answerer",
     )
+    parser.add_argument("--csv", dest="csv_out", type=Path, metavar="OUT", help="write a per-item CSV report")
+    parser.add_argument("--check", dest="check", action="extend", nargs="+", type=Path, metavar="FILE",
+                        help="only check eval file(s): fields, quotes at their lines, must_include vs answer; "
+                        "exit 2 if any fails")
+    parser.add_argument("--force", action="store_true",
+                        help="run a set that fails the check, skipping its bad lines (they are listed)")
+    parser.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"),
+                        help="compare two recorded runs (run ids, 'last' or 'prev'): scores and the items "
+                        "that moved")
+    parser.add_argument("--no-history", dest="history", action="store_false",
+                        help="do not append this run to the run history")
 
 
 def run_eval_command(args: argparse.Namespace) -> int:
     """Entry point of ``baocao eval``: 0 ok, 1 below --min-accuracy, 2 unusable input."""
+    if getattr(args, "compare", None):
+        return compare_command(*args.compare)
+    if getattr(args, "check", None):
+        return check_command(args.check)
     try:
         modes = parse_modes(args.mode)
         sets = [resolve_set_path(p) for p in (args.sets or [DEFAULT_SET])]
-        items = load_sets(sets)
+        items, checks = checked_sets(sets, force=getattr(args, "force", False))
     except (EvalSetError, ValueError, OSError) as exc:
         print(f"baocao eval: {exc}", file=sys.stderr)
         return 2
     answer_modes = [m for m in modes if m in ANSWER_MODES]
     modes = [m for m in modes if m in MODES] or ["hybrid"]
     run = run_eval(open_assistant(), items, modes, answer_modes)
-    report = build_report(run, sets, modes)
+    report = build_report(run, sets, modes, checks)
     print(format_text(report))
-    write_reports(report, getattr(args, "json_out", None), getattr(args, "md_out", None))
+    write_reports(report, getattr(args, "json_out", None), getattr(args, "md_out", None),
+                  getattr(args, "csv_out", None))
+    if getattr(args, "history", True):
+        for record in record_runs(run, report, get_settings().eval_history_path):
+            print(f"Recorded run {record['run_id']} ({record['answer_mode']}); "
+                  "compare with: baocao eval --compare prev last", file=sys.stderr)
     return exit_code(report["summary"], args.min_accuracy)
+
+
+def check_command(paths: Sequence[Path]) -> int:
+    """``--check``: print each file's report; 0 when all are clean, 2 otherwise."""
+    reports_dir = get_settings().reports_dir
+    ok = True
+    for path in paths:
+        report = check_file(resolve_set_path(path), reports_dir, name=str(path))
+        print(report.text())
+        ok = ok and report.ok
+    return 0 if ok else 2
+
+
+def compare_command(ref_a: str, ref_b: str) -> int:
+    """``--compare RUN_A RUN_B``: both runs side by side and the items that moved."""
+    runs = load_runs(get_settings().eval_history_path)
+    try:
+        b = resolve_run(runs, ref_b)
+        a = resolve_run(runs, ref_a, other=b if ref_a == "prev" else None)
+    except RunNotFound as exc:
+        print(f"baocao eval: {exc}", file=sys.stderr)
+        return 2
+    print(format_compare(a, b))
+    return 0
+
+
+def checked_sets(paths: Sequence[Path], force: bool = False, reports_dir: Path | None = None,
+                 names: Sequence[str] | None = None) -> tuple[list[dict], list[CheckReport]]:
+    """The items of all sets after the checker; a failing set is refused unless ``force`` (bad lines skipped).
+
+    Ids must stay unique across sets so results can be keyed by id.
+    """
+    reports_dir = reports_dir or get_settings().reports_dir
+    items: list[dict] = []
+    checks: list[CheckReport] = []
+    seen: dict[str, str] = {}
+    for i, path in enumerate(paths):
+        report = check_file(path, reports_dir, name=names[i] if names else str(path))
+        checks.append(report)
+        if report.problems and not force:
+            raise EvalSetError(f"{report.text()}\nFix these lines, or run with --force to skip them.")
+        if report.problems:
+            print(f"baocao eval: skipping {len(report.bad_lines)} bad line(s) of {report.name}:\n{report.text()}",
+                  file=sys.stderr)
+        for item in report.items:
+            if item["id"] in seen:
+                raise EvalSetError(f"{report.name}: id {item['id']!r} already used in {seen[item['id']]}")
+            seen[item["id"]] = report.name
+            items.append(item)
+    if not items:
+        raise EvalSetError(f"no usable items in {', '.join(map(str, paths))}")
+    return items, checks
+
+
+def record_runs(run: EvalRun, report: dict, path: Path) -> list[dict]:
+    """Append the run to the history: one record per answer mode, so modes can be compared later."""
+    sets = [Path(p).name for p in report["sets"]]
+    skipped = sum(len(c.get("problems", [])) for c in report.get("check", []))
+    passes = run.by_answer_mode or {run.answer_mode or "extractive": run.results}
+    records = []
+    for mode, results in passes.items():
+        summary = summarize(run.items, results)
+        record = make_record(run.items, results, summary, sets=sets, generation=run.generation,
+                             answer_mode=mode, skipped=skipped)
+        append_run(path, record)
+        records.append(record)
+    return records
 
 
 def parse_modes(spec: str | None) -> list[str]:
@@ -172,7 +268,8 @@ def run_eval(
     answerable = [it for it in items if not is_unanswerable(it)]
     passes: list[str | None] = list(answer_modes) or [None]
     total = len(items) * len(passes) + len(modes) * len(answerable)
-    run = EvalRun(items=items, results=[])
+    run = EvalRun(items=items, results=[], answer_mode=(answer_modes or [default_answer_mode(assistant)])[0],
+                  generation=index_generation(assistant))
     if "llm" in answer_modes:
         run.model = llm_model_name(assistant)
     with tqdm(total=total, file=sys.stderr, desc="eval", unit="q", dynamic_ncols=True) as bar:
@@ -187,11 +284,25 @@ def run_eval(
             run.results = run.results or results  # the first answer mode drives the summary and the CI gate
         for mode in modes:
             bar.set_description(f"retrieve {mode}")
-            run.retrieved[mode] = {}
+            run.retrieved[mode], run.retrieve_ms[mode] = {}, []
             for item in answerable:
+                start = time.perf_counter()
                 run.retrieved[mode][item["id"]] = retrieve_spans(assistant, item, mode)
+                run.retrieve_ms[mode].append((time.perf_counter() - start) * 1000)
                 bar.update()
     return run
+
+
+def default_answer_mode(assistant: AssistantLike) -> str:
+    settings = getattr(assistant, "settings", None)
+    return getattr(settings, "default_answer_mode", "extractive") or "extractive"
+
+
+def index_generation(assistant: AssistantLike) -> str:
+    """Which index the answers came from: runs on different generations are what the history compares."""
+    index = getattr(assistant, "index", None)
+    manifest = getattr(index, "manifest", None) or {}
+    return str(manifest.get("generation") or "?")
 
 
 def llm_model_name(assistant: AssistantLike) -> str:
@@ -234,14 +345,19 @@ def retrieve_spans(assistant: AssistantLike, item: dict, mode: str) -> list[tupl
 # --- report --------------------------------------------------------------------------------
 
 
-def build_report(run: EvalRun, sets: Sequence[Path], modes: Sequence[str]) -> dict:
-    """Everything the text, JSON and Markdown outputs show, as one JSON-able dict."""
+def build_report(run: EvalRun, sets: Sequence[Path | str], modes: Sequence[str],
+                 checks: Sequence[CheckReport] = ()) -> dict:
+    """Everything the text, JSON, Markdown and CSV outputs show, as one JSON-able dict."""
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sets": [str(p) for p in sets],
         "modes": list(modes),
+        "answer_mode": run.answer_mode,
+        "index_generation": run.generation,
+        "check": [c.to_json() for c in checks],
         "summary": summarize(run.items, run.results),
-        "retrieval": {m: retrieval_recall(run.items, run.retrieved.get(m, {}), RECALL_KS) for m in modes},
+        "retrieval": {m: retrieval_recall(run.items, run.retrieved.get(m, {}), RECALL_KS)
+                      | {"latency_ms": latency_stats(run.retrieve_ms.get(m, []))} for m in modes},
         "items": [
             item_record(it, res, run.retrieved) for it, res in zip(run.items, run.results, strict=True)
         ],
@@ -271,18 +387,34 @@ def answer_mode_summary(items: list[dict], results: list[dict], mode: str, model
     }
 
 
-ANSWER_MODE_HEAD = ["answer mode", "model", "n", "accuracy", "cited", "unans. refused", "false refusals",
-                    "p50", "p95", "LLM answers", "fallbacks"]
+def latency_stats(values: Sequence[float]) -> dict:
+    return {"p50": percentile(values, 50), "p95": percentile(values, 95)}
 
 
-def answer_mode_rows(answer_modes: dict) -> list[list[str]]:
+MODES_HEAD = ["mode", "type", "model", "n", "accuracy", "cited", "answered wrong", "false refusals",
+              *[f"R@{k}" for k in RECALL_KS], "MRR", "p50", "p95", "fallbacks"]
+
+
+def modes_rows(report: dict) -> list[list[str]]:
+    """Answer modes (accuracy) and retrieval modes (recall) in one table, each with its latency.
+
+    Without ``--mode extractive,llm`` the one answer pass is the answer-mode row.
+    """
     rows = []
+    answer_modes = report.get("answer_modes") or {
+        report.get("answer_mode") or "extractive": {"model": "—", "summary": report["summary"], "fallbacks": None}}
+    blank = ["—"] * (len(RECALL_KS) + 1)
     for mode, a in answer_modes.items():
         s = a["summary"]
-        rows.append([mode, a["model"], str(s["n"]), pct(s["accuracy"]), pct(s["cited_accuracy"]),
-                     pct(s["unanswerable"]["refusal_rate"]), pct(s["false_refusals"]["rate"]),
-                     ms(s["latency_ms"]["p50"]), ms(s["latency_ms"]["p95"]), str(a["llm_answers"]),
-                     f"{a['fallbacks']} ({pct(a['fallback_share'])})"])
+        fallbacks = "—" if a.get("fallbacks") is None else f"{a['fallbacks']} ({pct(a.get('fallback_share'))})"
+        rows.append([mode, "answer", a["model"], str(s["n"]), pct(s["accuracy"]), pct(s["cited_accuracy"]),
+                     pct(s.get("answered_wrong_rate")), pct(s["false_refusals"]["rate"]), *blank,
+                     ms(s["latency_ms"]["p50"]), ms(s["latency_ms"]["p95"]), fallbacks])
+    for mode, r in report["retrieval"].items():
+        lat = r.get("latency_ms") or {}
+        mrr = "—" if r["mrr"] is None else f"{r['mrr']:.3f}"
+        rows.append([mode, "retrieval", "—", str(r["n"]), "—", "—", "—", "—",
+                     *[pct(r[f"recall@{k}"]) for k in RECALL_KS], mrr, ms(lat.get("p50")), ms(lat.get("p95")), "—"])
     return rows
 
 
@@ -311,6 +443,7 @@ def item_record(item: dict, result: dict, retrieved: dict[str, dict]) -> dict:
         "evidence": [f"{ev['file']}:{ev['line']}" for ev in item["evidence"]],
         "correct": item_correct(item, result),
         "cited": item_cited(item, result),
+        "answered_wrong": answered_wrong(item, result),
         "evidence_cited": evidence_cited(item, result) if answerable else None,
         "missing": missing_groups(item, result) if answerable else [],
         "first_hit_rank": ranks if answerable else {},
@@ -332,29 +465,29 @@ def accuracy_rows(summary: dict) -> list[list[str]]:
     for key, label in (("by_kind", "kind"), ("by_lang", "lang")):
         groups += [(f"{label} {name}", g) for name, g in summary[key].items()]
     return [
-        [name, str(g["n"]), str(g["correct"]), pct(g["accuracy"]), pct(g["cited_accuracy"])]
+        [name, str(g["n"]), str(g["correct"]), pct(g["accuracy"]), pct(g["cited_accuracy"]),
+         pct(g.get("answered_wrong_rate"))]
         for name, g in groups
     ]
 
 
-ACCURACY_HEAD = ["", "n", "correct", "accuracy", "cited"]
-RECALL_HEAD = ["mode", "n", *[f"R@{k}" for k in RECALL_KS], "MRR"]
-
-
-def recall_rows(retrieval: dict) -> list[list[str]]:
-    rows = []
-    for mode, r in retrieval.items():
-        mrr = "—" if r["mrr"] is None else f"{r['mrr']:.3f}"
-        rows.append([mode, str(r["n"]), *[pct(r[f"recall@{k}"]) for k in RECALL_KS], mrr])
-    return rows
+ACCURACY_HEAD = ["", "n", "correct", "accuracy", "cited", "answered wrong"]
 
 
 def refusal_line(summary: dict) -> str:
     u, f = summary["unanswerable"], summary["false_refusals"]
     return (
+        f"answered wrong {summary.get('answered_wrong', 0)}/{summary['n']} "
+        f"({pct(summary.get('answered_wrong_rate'))}); "
         f"unanswerable refused {u['refused']}/{u['n']} ({pct(u['refusal_rate'])}); "
         f"false refusals {f['count']}/{f['n']} ({pct(f['rate'])}); errors {summary['errors']}"
     )
+
+
+def check_lines(report: dict) -> list[str]:
+    """What the checker skipped (only with --force): a score over fewer items must say so."""
+    return [f"Skipped (failed the check): {c['name']} line {p['line']}: {p['message']}"
+            for c in report.get("check", []) for p in c["problems"]]
 
 
 def latency_line(summary: dict) -> str:
@@ -432,15 +565,12 @@ def format_text(report: dict) -> str:
         "",
         f"Refusals: {refusal_line(s)}",
         f"Latency:  {latency_line(s)}",
+        *check_lines(report),
         "",
-    ]
-    if report.get("answer_modes"):
-        out += ["Answer modes, side by side (the first one is scored above and gated on):",
-                text_table(ANSWER_MODE_HEAD, answer_mode_rows(report["answer_modes"])),
-                *answer_mode_lines(report["answer_modes"]), ""]
-    out += [
-        "Retrieval (evidence among top k, answerable items):",
-        text_table(RECALL_HEAD, recall_rows(report["retrieval"])),
+        "Modes side by side (answer modes: accuracy, the first is scored above and gated on; retrieval modes: "
+        "evidence among top k):",
+        text_table(MODES_HEAD, modes_rows(report)),
+        *answer_mode_lines(report.get("answer_modes") or {}),
         "",
         f"Failures ({len(failures(report))}):",
     ]
@@ -465,15 +595,12 @@ def format_markdown(report: dict) -> str:
         f"**Refusals:** {refusal_line(s)}  ",
         f"**Latency:** {latency_line(s)}",
         "",
-    ]
-    if report.get("answer_modes"):
-        out += ["## Answer modes, side by side", "",
-                md_table(ANSWER_MODE_HEAD, answer_mode_rows(report["answer_modes"])), "",
-                *[f"- {line}" for line in answer_mode_lines(report["answer_modes"])], ""]
-    out += [
-        "## Retrieval (evidence among top k)",
+        *[f"- {line}" for line in check_lines(report)],
+        "## Modes side by side (answer: accuracy; retrieval: evidence among top k)",
         "",
-        md_table(RECALL_HEAD, recall_rows(report["retrieval"])),
+        md_table(MODES_HEAD, modes_rows(report)),
+        "",
+        *[f"- {line}" for line in answer_mode_lines(report.get("answer_modes") or {})],
         "",
         f"## Failures ({len(failures(report))})",
         "",
@@ -488,11 +615,32 @@ def format_markdown(report: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_reports(report: dict, json_out: Path | None, md_out: Path | None) -> None:
+CSV_HEAD = ["id", "kind", "lang", "question", "correct", "cited", "answered_wrong", "status", "answer",
+            "expected", "must_include", "missing", "cited_passages", "evidence", "latency_ms"]
+
+
+def format_csv(report: dict) -> str:
+    """One row per item, for a spreadsheet: verdicts, our answer, what was expected and cited."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_HEAD)
+    for rec in report["items"]:
+        res = rec["result"]
+        writer.writerow([rec["id"], rec["kind"], rec["lang"], rec["question"], rec["correct"], rec["cited"],
+                         rec.get("answered_wrong"), res.get("status"), res.get("answer", ""), rec["expected"],
+                         json.dumps(rec["must_include"], ensure_ascii=False),
+                         json.dumps(rec["missing"], ensure_ascii=False), cited_locations(res),
+                         " ".join(rec["evidence"]), res.get("latency_ms")])
+    return buf.getvalue()
+
+
+def format_json(report: dict) -> str:
+    return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_reports(report: dict, json_out: Path | None, md_out: Path | None, csv_out: Path | None = None) -> None:
     """Write whichever reports were asked for, creating their directories."""
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    if md_out:
-        md_out.parent.mkdir(parents=True, exist_ok=True)
-        md_out.write_text(format_markdown(report), encoding="utf-8")
+    for out, fmt in ((json_out, format_json), (md_out, format_markdown), (csv_out, format_csv)):
+        if out:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(fmt(report), encoding="utf-8", newline="")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 KINDS = ("target", "result", "fact", "list", "comparison", "unanswerable")
 LANGS = ("en", "vi", "vi-ascii")
+PERIODS = ("2025-2030", "2020-2025", None)
 REQUIRED_FIELDS = (
     "id",
     "question",
@@ -58,7 +59,7 @@ def load_eval_set(path: str | Path) -> list[dict]:
                 item = json.loads(raw)
             except json.JSONDecodeError as exc:
                 raise EvalSetError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
-            problem = _item_problem(item)
+            problem = item_problem(item)
             if problem is None and item["id"] in seen:
                 problem = f"duplicate id {item['id']!r} (first on line {seen[item['id']]})"
             if problem:
@@ -68,8 +69,8 @@ def load_eval_set(path: str | Path) -> list[dict]:
     return items
 
 
-def _item_problem(item: object) -> str | None:
-    """What is wrong with one parsed item, or None."""
+def item_problem(item: object) -> str | None:
+    """What is wrong with one parsed item's shape, or None (also used by ``evals.check``)."""
     if not isinstance(item, dict):
         return "expected a JSON object"
     missing = [f for f in REQUIRED_FIELDS if f not in item]
@@ -207,6 +208,14 @@ def item_correct(item: Mapping, result: Mapping) -> bool:
     return status == STATUS_ANSWERED and not missing_groups(item, result)
 
 
+def answered_wrong(item: Mapping, result: Mapping) -> bool:
+    """A confident wrong answer: status ``answered`` but not correct (any answer to an unanswerable item).
+
+    Worse than a refusal for the people who use this, so it is counted on its own.
+    """
+    return result.get("status") == STATUS_ANSWERED and not item_correct(item, result)
+
+
 def _same_file(a: str, b: str) -> bool:
     """Compare by file name: a citation may carry a path where the eval set has a bare name."""
     return Path(str(a)).name == Path(str(b)).name
@@ -283,25 +292,28 @@ def _rate(hits: int, total: int) -> float | None:
     return hits / total if total else None
 
 
-def _breakdown(rows: list[tuple[Mapping, bool, bool]], key: str) -> dict[str, dict]:
-    groups: dict[str, list[tuple[bool, bool]]] = {}
-    for item, ok, cited in rows:
-        groups.setdefault(str(item[key]), []).append((ok, cited))
+def _breakdown(rows: list[tuple[Mapping, bool, bool, bool]], key: str) -> dict[str, dict]:
+    groups: dict[str, list[tuple[bool, bool, bool]]] = {}
+    for item, ok, cited, wrong in rows:
+        groups.setdefault(str(item[key]), []).append((ok, cited, wrong))
     return {
         name: {
             "n": len(v),
-            "correct": sum(o for o, _ in v),
-            "accuracy": _rate(sum(o for o, _ in v), len(v)),
-            "cited_accuracy": _rate(sum(c for _, c in v), len(v)),
+            "correct": sum(o for o, _, _ in v),
+            "accuracy": _rate(sum(o for o, _, _ in v), len(v)),
+            "cited_accuracy": _rate(sum(c for _, c, _ in v), len(v)),
+            "answered_wrong": sum(w for _, _, w in v),
+            "answered_wrong_rate": _rate(sum(w for _, _, w in v), len(v)),
         }
         for name, v in sorted(groups.items())
     }
 
 
 def summarize(items: Sequence[Mapping], results: Sequence[Mapping] | Mapping[str, Mapping]) -> dict:
-    """Accuracy (plain and cited) overall, by kind and by lang; refusals; latency."""
+    """Accuracy (plain and cited) and answered-wrong overall, by kind and by lang; refusals; latency."""
     aligned = _align(items, results)
-    rows = [(it, item_correct(it, r), item_cited(it, r)) for it, r in zip(items, aligned, strict=True)]
+    rows = [(it, item_correct(it, r), item_cited(it, r), answered_wrong(it, r))
+            for it, r in zip(items, aligned, strict=True)]
     n = len(rows)
     unans = [(it, r) for it, r in zip(items, aligned, strict=True) if is_unanswerable(it)]
     ans = [(it, r) for it, r in zip(items, aligned, strict=True) if not is_unanswerable(it)]
@@ -310,10 +322,12 @@ def summarize(items: Sequence[Mapping], results: Sequence[Mapping] | Mapping[str
     latencies = [float(r["latency_ms"]) for r in aligned if r.get("latency_ms") is not None]
     return {
         "n": n,
-        "correct": sum(ok for _, ok, _ in rows),
-        "cited": sum(c for _, _, c in rows),
-        "accuracy": _rate(sum(ok for _, ok, _ in rows), n),
-        "cited_accuracy": _rate(sum(c for _, _, c in rows), n),
+        "correct": sum(row[1] for row in rows),
+        "cited": sum(row[2] for row in rows),
+        "accuracy": _rate(sum(row[1] for row in rows), n),
+        "cited_accuracy": _rate(sum(row[2] for row in rows), n),
+        "answered_wrong": sum(row[3] for row in rows),
+        "answered_wrong_rate": _rate(sum(row[3] for row in rows), n),
         "by_kind": _breakdown(rows, "kind"),
         "by_lang": _breakdown(rows, "lang"),
         "unanswerable": {"n": len(unans), "refused": refused, "refusal_rate": _rate(refused, len(unans))},

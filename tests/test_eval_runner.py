@@ -7,6 +7,7 @@ quickly; the ``slow`` test runs a few real items through the real assistant end 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 from pathlib import Path
 
@@ -74,13 +75,16 @@ def scripted(tmp_path, monkeypatch):
     path = small_set(tmp_path)
     fake = ScriptedAssistant(load_eval_set(path))
     monkeypatch.setattr(runner, "open_assistant", lambda: fake)
+    monkeypatch.setenv("BAOCAO_EVAL_HISTORY", str(tmp_path / "history.jsonl"))
     return path, fake
 
 
 def test_reports_failures_and_exit_codes(scripted, tmp_path, capsys):
     path, fake = scripted
     out_json, out_md = tmp_path / "deep" / "r.json", tmp_path / "deeper" / "x" / "r.md"
-    argv = ["--set", str(path), "--json", str(out_json), "--md", str(out_md), "--mode", "hybrid,lexical"]
+    out_csv = tmp_path / "r.csv"
+    argv = ["--set", str(path), "--json", str(out_json), "--md", str(out_md), "--csv", str(out_csv),
+            "--mode", "hybrid,lexical"]
     assert runner.run_eval_command(parse(argv)) == 0  # no floor: always 0
 
     report = json.loads(out_json.read_text(encoding="utf-8"))
@@ -101,8 +105,15 @@ def test_reports_failures_and_exit_codes(scripted, tmp_path, capsys):
     assert "bo-sinh.txt:950-952" in console  # what we cited
     assert "answered [error]: RuntimeError: boom" in console
     md = out_md.read_text(encoding="utf-8")
-    assert "| overall | 4 | 2 | 50.0% | 50.0% |" in md
+    assert "| overall | 4 | 2 | 50.0% | 50.0% | 25.0% |" in md  # bo-sinh-03: answered, wrong figure
     assert "### `bo-sinh-03`" in md and "### `muong-la-01`" not in md
+    assert "| hybrid | retrieval |" in md and "| lexical | retrieval |" in md  # modes in one table
+    assert s["answered_wrong"] == 1 and [r["id"] for r in report["items"] if r["answered_wrong"]] == ["bo-sinh-03"]
+    rows = list(csv.DictReader(out_csv.open(encoding="utf-8", newline="")))
+    assert [r["id"] for r in rows] == [r["id"] for r in report["items"]]
+    wrong = next(r for r in rows if r["id"] == "bo-sinh-03")
+    assert wrong["correct"] == "False" and "500 triệu" in wrong["answer"] and "bo-sinh.txt:950-952" in \
+        wrong["cited_passages"]
 
     assert runner.run_eval_command(parse(["--set", str(path), "--min-accuracy", "0.5"])) == 0
     assert runner.run_eval_command(parse(["--set", str(path), "--min-accuracy", "0.51"])) == 1
@@ -142,8 +153,9 @@ def test_default_set_and_modes():
 
 
 @pytest.mark.slow
-def test_end_to_end_with_the_real_assistant(tmp_path, capsys):
+def test_end_to_end_with_the_real_assistant(tmp_path, capsys, monkeypatch):
     pytest.importorskip("assistant.service")
+    monkeypatch.setenv("BAOCAO_EVAL_HISTORY", str(tmp_path / "history.jsonl"))
     path = small_set(tmp_path)
     out_json, out_md = tmp_path / "reports" / "e2e.json", tmp_path / "reports" / "e2e.md"
     modes = "hybrid,dense,lexical"
@@ -158,6 +170,38 @@ def test_end_to_end_with_the_real_assistant(tmp_path, capsys):
         assert rec["result"]["status"] in ("answered", "not_found", "error")
         assert rec["result"]["latency_ms"] > 0
     assert "# baocao eval" in out_md.read_text(encoding="utf-8")
-    assert "Retrieval" in capsys.readouterr().out
+    assert "Modes side by side" in capsys.readouterr().out
 
     assert runner.run_eval_command(parse(["--set", str(path), "--min-accuracy", "1.01"])) == 1
+
+
+def test_a_set_that_fails_the_check_is_refused_or_run_without_its_bad_lines(scripted, tmp_path, capsys):
+    path, _ = scripted
+    good = path.read_text(encoding="utf-8").splitlines()
+    broken = json.loads(good[0])
+    broken["id"] = "moved-quote"
+    broken["evidence"][0]["line"] += 5  # the quote is not on that line
+    bad = tmp_path / "mixed.jsonl"
+    bad.write_text("\n".join([*good, json.dumps(broken, ensure_ascii=False)]) + "\n", encoding="utf-8")
+    out_json = tmp_path / "forced.json"
+
+    assert runner.run_eval_command(parse(["--set", str(bad)])) == 2
+    err = capsys.readouterr().err
+    assert f"mixed.jsonl:{len(good) + 1} (moved-quote)" in err and "--force" in err
+
+    assert runner.run_eval_command(parse(["--set", str(bad), "--force", "--json", str(out_json)])) == 0
+    captured = capsys.readouterr()
+    assert "skipping 1 bad line" in captured.err and "Skipped (failed the check)" in captured.out
+    report = json.loads(out_json.read_text(encoding="utf-8"))
+    assert report["summary"]["n"] == len(good)
+    assert "moved-quote" not in {r["id"] for r in report["items"]}
+
+
+def test_check_only_reports_and_exits(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(runner, "open_assistant", lambda: pytest.fail("assistant opened"))
+    assert runner.run_eval_command(parse(["--check", str(PUBLIC)])) == 0
+    assert "80 items, all well formed" in capsys.readouterr().out
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{oops\n", encoding="utf-8")
+    assert runner.run_eval_command(parse(["--check", str(PUBLIC), str(bad)])) == 2
+    assert "bad.jsonl:1: not valid JSON" in capsys.readouterr().out

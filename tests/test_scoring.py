@@ -234,7 +234,8 @@ def test_summarize_counts():
     s = summarize(items, results)
     assert s["n"] == 4 and s["correct"] == 2 and s["accuracy"] == 0.5
     assert s["cited_accuracy"] == 0.5
-    assert s["by_kind"]["target"] == {"n": 1, "correct": 1, "accuracy": 1.0, "cited_accuracy": 1.0}
+    assert s["by_kind"]["target"] == {"n": 1, "correct": 1, "accuracy": 1.0, "cited_accuracy": 1.0,
+                                      "answered_wrong": 0, "answered_wrong_rate": 0.0}
     assert s["by_kind"]["result"]["accuracy"] == 0.0
     assert s["by_kind"]["unanswerable"]["accuracy"] == 0.5
     assert s["by_lang"]["en"]["correct"] == 1 and s["by_lang"]["vi"]["correct"] == 1
@@ -242,6 +243,29 @@ def test_summarize_counts():
     assert s["false_refusals"] == {"n": 2, "count": 1, "rate": 0.5}
     assert s["latency_ms"]["p50"] == pytest.approx(25.0)
     assert s["latency_ms"]["p95"] == pytest.approx(38.5)
+
+
+def test_answered_wrong_counts_confident_wrong_answers_not_refusals():
+    """Answered with the wrong figure, or any answer to an unanswerable item; a refusal is not 'answered wrong'."""
+    items = [
+        make_item(id="right", lang="en"),
+        make_item(id="wrong-figure", lang="en"),
+        make_item(id="refused", lang="vi", kind="result"),
+        unanswerable_item(id="guessed", lang="vi"),
+        unanswerable_item(id="declined", lang="vi"),
+    ]
+    results = [
+        result("51,51%"),
+        result("48,13%"),
+        result("", status="not_found"),
+        result("51,51%"),
+        result("", status="not_found"),
+    ]
+    s = summarize(items, results)
+    assert (s["answered_wrong"], s["answered_wrong_rate"]) == (2, 0.4)
+    assert s["by_lang"]["en"]["answered_wrong"] == 1 and s["by_lang"]["vi"]["answered_wrong"] == 1
+    assert s["by_kind"]["unanswerable"]["answered_wrong_rate"] == 0.5
+    assert s["by_kind"]["result"]["answered_wrong"] == 0  # a false refusal costs accuracy, not confidence
 
 
 def test_summarize_by_id_counts_missing_results_as_wrong():
