@@ -38,8 +38,9 @@ class Problem:
 
     def text(self, file: str = "") -> str:
         """``file:line (id): message``, the form editors and terminals jump to."""
-        where = (f"{file}:{self.line}" if file else f"line {self.line}") + (f" ({self.item_id})" if self.item_id else "")
-        return f"{where}: {self.message}"
+        where = f"{file}:{self.line}" if file else f"line {self.line}"
+        who = f" ({self.item_id})" if self.item_id else ""
+        return f"{where}{who}: {self.message}"
 
 
 @dataclass
