@@ -33,7 +33,6 @@ from evals.scoring import (
     is_unanswerable,
     item_cited,
     item_correct,
-    load_eval_set,
     missing_groups,
     percentile,
     retrieval_recall,
@@ -227,21 +226,6 @@ def resolve_set_path(path: Path) -> Path:
         return path
     candidate = PROJECT_ROOT / path
     return candidate if candidate.exists() else path
-
-
-def load_sets(paths: Sequence[Path]) -> list[dict]:
-    """All items of all sets; ids must stay unique across sets so results can be keyed by id."""
-    items: list[dict] = []
-    seen: dict[str, Path] = {}
-    for path in paths:
-        for item in load_eval_set(path):
-            if item["id"] in seen:
-                raise EvalSetError(f"{path}: id {item['id']!r} already used in {seen[item['id']]}")
-            seen[item["id"]] = path
-            items.append(item)
-    if not items:
-        raise EvalSetError(f"no items in {', '.join(map(str, paths))}")
-    return items
 
 
 def open_assistant() -> AssistantLike:

@@ -69,11 +69,50 @@ CSS = """
 /* tables in the body font: monospace fonts mangle stacked Vietnamese diacritics */
 #compare-table *, #documents-table *, #eval-scores * { font-family: var(--font) !important; }
 
+/* evals tab */
+#eval-pick { gap: 16px; align-items: flex-start; flex-wrap: wrap; }
+#eval-results { gap: 16px; align-items: flex-start; flex-wrap: wrap; }
+#eval-downloads { gap: 8px; flex-wrap: wrap; }
+#eval-downloads > * { flex: 0 1 auto !important; min-width: 0 !important; }
+#eval-history *, #eval-scores * { font-family: var(--font) !important; }
+.eval-problems { max-height: 320px; overflow: auto; margin-top: 6px; }
+.eval-problems table, table.moved { width: 100%; border-collapse: collapse; font-size: .86rem; }
+.eval-problems th, .eval-problems td, table.moved th, table.moved td { text-align: left; vertical-align: top;
+  padding: 4px 8px; border-bottom: 1px solid var(--border-color-primary); overflow-wrap: anywhere; }
+.eval-problems { overflow-x: auto; }
+.eval-problems td:first-child, .eval-problems th:first-child { white-space: nowrap; font-family: var(--font-mono); }
+.eval-problems td:nth-child(2) { white-space: nowrap; overflow-wrap: normal; }
+.eval-failures { display: flex; flex-direction: column; gap: 12px; }
+.eval-failures h3 { margin: 8px 0 0; }
+.eval-fail { border: 1px solid var(--border-color-primary); border-left: 4px solid #dc2626; border-radius: 12px;
+  padding: 10px 12px; background: var(--background-fill-primary); min-width: 0; }
+.eval-fail summary { cursor: pointer; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.fail-q { font-weight: 600; margin: 8px 0 4px; overflow-wrap: anywhere; }
+.fail-facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 6px 0;
+  font-size: .9rem; }
+.fail-facts dt { color: var(--body-text-color-subdued); }
+.fail-facts dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
+.fail-answer { white-space: pre-wrap; }
+.fig { display: inline-block; border-radius: 6px; padding: 0 6px; margin: 0 4px 2px 0;
+  background: #dcfce7; color: #166534; font-size: .85rem; }
+.fig-missing { background: #fee2e2; color: #991b1b; }
+.fail-sources { display: flex; flex-direction: column; gap: 8px; margin-top: 6px; }
+.moved-scroll { overflow-x: auto; }
+table.moved td.ok { color: #166534; white-space: nowrap; }
+table.moved td.ko { color: #991b1b; white-space: nowrap; }
+table.moved tr.broke td:first-child { border-left: 3px solid #dc2626; }
+table.moved tr.fixed td:first-child { border-left: 3px solid #059669; }
+@media (max-width: 640px) {
+  .fail-facts { grid-template-columns: 1fr; }
+  .fail-facts dd { margin-bottom: 4px; }
+}
+
 /* badges in the chat, notices */
 .badge { display: inline-block; border-radius: 999px; padding: 1px 10px; font-size: .75rem; font-weight: 600; }
 .badge-muted { background: var(--background-fill-secondary); color: var(--body-text-color-subdued);
   border: 1px solid var(--border-color-primary); }
 .badge-error { background: #fee2e2; color: #991b1b; }
+.badge-ok { background: #dcfce7; color: #166534; }
 .notice { border-radius: 10px; padding: 8px 12px; font-size: .92rem; }
 .notice-info { background: #ecfdf5; color: #065f46; border: 1px solid #a7f3d0; }
 .notice-ok { background: #dcfce7; color: #166534; }
