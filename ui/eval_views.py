@@ -65,14 +65,14 @@ def outcome_frame(summary: dict | None) -> pd.DataFrame:
     return frame.astype({"group": str, "outcome": str, "percent": float})  # typed even when empty: a numeric axis
 
 
-def headline(report: dict, label: str) -> str:
+def headline(report: dict, label: str, run_id: str = "") -> str:
     s = report["summary"]
     skipped = sum(len(c["problems"]) for c in report.get("check", []))
     note = f" — {skipped} line(s) skipped by the check" if skipped else ""
     return (f"**{esc(label)}: accuracy {pct(s['accuracy'])}** ({s['correct']}/{s['n']}), "
             f"cited {pct(s['cited_accuracy'])}, answered wrong {pct(s.get('answered_wrong_rate'))} "
-            f"({s.get('answered_wrong', 0)}){note}  \nIndex `{esc(report.get('index_generation'))}`, "
-            f"answer mode `{esc(report.get('answer_mode'))}`")
+            f"({s.get('answered_wrong', 0)}){note}  \nRun `{esc(run_id)}` on index "
+            f"`{esc(report.get('index_generation'))}`, answer mode `{esc(report.get('answer_mode'))}`")
 
 
 # --- failures ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import gradio as gr
 from baocao.config import PROJECT_ROOT
 from evals.check import CheckReport, check_file
 from evals.history import load_runs, runs_of_set
-from evals.runner import build_report, format_csv, format_json, format_markdown, record_runs, run_eval
+from evals.runner import DEFAULT_SET, build_report, format_csv, format_json, format_markdown, record_runs, run_eval
 from ui.eval_views import (
     OUTCOME_COLORS,
     check_html,
@@ -70,12 +70,13 @@ def check_choice(choice: str | None, uploaded: dict | None) -> CheckReport | Non
 def on_upload(path: str | None) -> tuple:
     """Check an uploaded set at once and make it the chosen set (even when it fails: the report says why)."""
     if not path:
-        return None, gr.Dropdown(choices=set_choices(None)), "", *history_outputs(None)
+        return None, gr.Dropdown(choices=set_choices(None)), "", None, *history_outputs(None)
     name = Path(path).name
     uploaded = {"path": path, "name": name}
     report = check_file(Path(path), HOLDER.settings.reports_dir, name=name)
     choice = UPLOADED + name
-    return (uploaded, gr.Dropdown(choices=set_choices(uploaded), value=choice), check_html(report),
+    # the upload box is emptied so a corrected file can be dropped in next; the set stays chosen
+    return (uploaded, gr.Dropdown(choices=set_choices(uploaded), value=choice), check_html(report), None,
             *history_outputs(name))
 
 
@@ -107,7 +108,7 @@ def run_set(choice: str | None, uploaded: dict | None, force: bool,
     record = record_runs(run, report, HOLDER.settings.eval_history_path)[0]
     downloads = write_downloads(report, label, record["run_id"])
     s = report["summary"]
-    return (headline(report, label), scores_frame(s), outcome_frame(s),
+    return (headline(report, label, record["run_id"]), scores_frame(s), outcome_frame(s),
             failures_html(report, HOLDER.settings.reports_dir), *downloads, check_html(check),
             *history_outputs(label))
 
@@ -137,7 +138,8 @@ def write_downloads(report: dict, label: str, run_id: str) -> list:
 def build_evals_tab() -> None:
     """Set picker and upload, the check, run, scores (table and chart), downloads, failures, history."""
     uploaded = gr.State(None)
-    first = shipped_sets()[0].name if shipped_sets() else None
+    names = [p.name for p in shipped_sets()]
+    first = DEFAULT_SET.name if DEFAULT_SET.name in names else (names[0] if names else None)
     gr.Markdown("Score the assistant on an eval set: a shipped one, or your own JSONL file in the "
                 "`evals/FORMAT.md` format. Its evidence quotes must stand in a report of the Documents tab (add "
                 "your report there first). Every run is kept in the history at the bottom.", elem_id="eval-intro")
@@ -171,7 +173,7 @@ def build_evals_tab() -> None:
     moved = gr.HTML(history_outputs(first)[1], elem_id="eval-moved")
 
     history_out = [history, moved]
-    upload.upload(on_upload, upload, [uploaded, choice, check, *history_out], api_visibility="private")
+    upload.upload(on_upload, upload, [uploaded, choice, check, upload, *history_out], api_visibility="private")
     choice.input(on_choose, [choice, uploaded], [check, *history_out], api_visibility="private")
     run.click(run_set, [choice, uploaded, force],
               [head, scores, chart, failures, dl_md, dl_json, dl_csv, check, *history_out],
