@@ -66,7 +66,7 @@ class CheckReport:
             return f"{self.name}: no items"
         if not self.problems:
             return f"{self.name}: {len(self.items)} items, all well formed"
-        return (f"{self.name}: {self.lines} items, {len(self.bad_lines)} with problems "
+        return (f"{self.name}: {self.lines} lines, {len(self.bad_lines)} with problems "
                 f"(lines {', '.join(map(str, self.bad_lines))}); {len(self.items)} usable")
 
     def text(self) -> str:

@@ -145,7 +145,9 @@ def test_upload_check_run_read_failures_download_and_see_what_moved(browser, tmp
         assert "my-questions.jsonl" in page.locator("#eval-headline").inner_text()
         scores = page.locator("#eval-scores").inner_text()
         assert "overall" in scores and "kind target" in scores and "lang en" in scores
-        page.locator("#eval-chart g.mark-rect path").first.wait_for()  # bars drawn
+        # stacked bars in the outcome colours: green for correct, red for answered wrong
+        page.locator('#eval-chart g.mark-rect path[fill="#059669"]').first.wait_for()
+        page.locator('#eval-chart g.mark-rect path[fill="#dc2626"]').first.wait_for()
         fail = page.locator('.eval-fail[data-id="ma-forest"]')
         assert "<i>(chỉ tiêu 1)</i>" in fail.inner_text() and fail.locator("i").count() == 0  # text, not HTML
         assert "61,5%" in fail.locator(".fail-answer").inner_text()  # our answer, right but in the other form

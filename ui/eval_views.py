@@ -51,18 +51,24 @@ def scores_frame(summary: dict | None) -> pd.DataFrame:
 
 
 def outcome_frame(summary: dict | None) -> pd.DataFrame:
-    """Per group (overall, each kind, each language): shares correct / answered wrong / refused, summing to 100."""
-    rows = []
-    if summary is not None:
-        groups = [("overall", summary), *[(k, g) for k, g in summary["by_kind"].items()],
-                  *[(k, g) for k, g in summary["by_lang"].items()]]
+    """Per group (overall, each kind, each language): shares correct / answered wrong / refused, summing to 100.
+
+    Before any run: one zero row per outcome, because the chart fixes its colour legend from the first
+    value it is given; an empty first frame leaves later bars uncoloured.
+    """
+    if summary is None:
+        rows = [["overall", outcome, 0.0] for outcome in OUTCOMES]
+    else:
+        rows = []
+        groups = [("overall", summary), *[(f"kind {k}", g) for k, g in summary["by_kind"].items()],
+                  *[(f"lang {k}", g) for k, g in summary["by_lang"].items()]]
         for name, g in groups:
             n = g["n"] or 1
             right, wrong = g["correct"], g.get("answered_wrong", 0)
             for outcome, count in zip(OUTCOMES, (right, wrong, g["n"] - right - wrong), strict=True):
                 rows.append([name, outcome, round(100 * count / n, 1)])
     frame = pd.DataFrame(rows, columns=["group", "outcome", "percent"])
-    return frame.astype({"group": str, "outcome": str, "percent": float})  # typed even when empty: a numeric axis
+    return frame.astype({"group": str, "outcome": str, "percent": float})  # typed: a numeric axis
 
 
 def headline(report: dict, label: str, run_id: str = "") -> str:

@@ -159,8 +159,8 @@ def build_evals_tab() -> None:
                                   elem_id="eval-scores")
         with gr.Column(min_width=300):
             chart = gr.BarPlot(outcome_frame(None), x="group", y="percent", color="outcome",
-                               color_map=OUTCOME_COLORS, y_lim=[0, 100], x_title="", y_title="% of items",
-                               x_label_angle=-40, height=320, label="Outcome by group", sort=None,
+                               color_map=OUTCOME_COLORS, y_lim=[0, 100], x_title=" ", y_title="% of items",
+                               x_label_angle=-40, height=360, label="Outcome by group", sort=None,
                                elem_id="eval-chart")
     with gr.Row(elem_id="eval-downloads"):
         dl_md, dl_json, dl_csv = (gr.DownloadButton(f"Download {t}", visible=False, size="sm",

@@ -76,9 +76,11 @@ CSS = """
 #eval-downloads > * { flex: 0 1 auto !important; min-width: 0 !important; }
 #eval-history *, #eval-scores * { font-family: var(--font) !important; }
 .eval-problems { max-height: 320px; overflow: auto; margin-top: 6px; }
-.eval-problems table, table.moved { width: 100%; border-collapse: collapse; font-size: .86rem; }
+.eval-problems table, table.moved { width: 100%; border-collapse: collapse; font-size: .86rem;
+  border: none !important; }
 .eval-problems th, .eval-problems td, table.moved th, table.moved td { text-align: left; vertical-align: top;
-  padding: 4px 8px; border-bottom: 1px solid var(--border-color-primary); overflow-wrap: anywhere; }
+  padding: 4px 8px !important; border: none !important; border-bottom: 1px solid var(--border-color-primary) !important;
+  overflow-wrap: anywhere; background: var(--background-fill-primary); }
 .eval-problems { overflow-x: auto; }
 .eval-problems td:first-child, .eval-problems th:first-child { white-space: nowrap; font-family: var(--font-mono); }
 .eval-problems td:nth-child(2) { white-space: nowrap; overflow-wrap: normal; }
@@ -98,6 +100,8 @@ CSS = """
 .fig-missing { background: #fee2e2; color: #991b1b; }
 .fail-sources { display: flex; flex-direction: column; gap: 8px; margin-top: 6px; }
 .moved-scroll { overflow-x: auto; }
+table.moved td:first-child { min-width: 11rem; overflow-wrap: break-word; }
+table.moved th { white-space: nowrap; }
 table.moved td.ok { color: #166534; white-space: nowrap; }
 table.moved td.ko { color: #991b1b; white-space: nowrap; }
 table.moved tr.broke td:first-child { border-left: 3px solid #dc2626; }
