@@ -71,6 +71,13 @@ def outcome_frame(summary: dict | None) -> pd.DataFrame:
     return frame.astype({"group": str, "outcome": str, "percent": float})  # typed: a numeric axis
 
 
+def legend_html() -> str:
+    """The chart's colours, as HTML under it: the plot's own legend is cut off by its fixed height."""
+    keys = "".join(f'<span><i style="background:{color}"></i>{esc(name)}</span>'
+                   for name, color in OUTCOME_COLORS.items())
+    return f'<div class="eval-legend">{keys}</div>'
+
+
 def headline(report: dict, label: str, run_id: str = "") -> str:
     s = report["summary"]
     skipped = sum(len(c["problems"]) for c in report.get("check", []))

@@ -24,6 +24,7 @@ from ui.eval_views import (
     failures_html,
     headline,
     history_frame,
+    legend_html,
     moved_html,
     outcome_frame,
     scores_frame,
@@ -162,6 +163,7 @@ def build_evals_tab() -> None:
                                color_map=OUTCOME_COLORS, y_lim=[0, 100], x_title=" ", y_title="% of items",
                                x_label_angle=-40, height=360, label="Outcome by group", sort=None,
                                elem_id="eval-chart")
+            gr.HTML(legend_html(), elem_id="eval-legend")
     with gr.Row(elem_id="eval-downloads"):
         dl_md, dl_json, dl_csv = (gr.DownloadButton(f"Download {t}", visible=False, size="sm",
                                                     elem_id=f"eval-dl-{t.lower()}")

@@ -99,6 +99,10 @@ CSS = """
   background: #dcfce7; color: #166534; font-size: .85rem; }
 .fig-missing { background: #fee2e2; color: #991b1b; }
 .fail-sources { display: flex; flex-direction: column; gap: 8px; margin-top: 6px; }
+#eval-chart .role-legend { display: none; }
+.eval-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: .82rem; padding: 0 8px; }
+.eval-legend i { display: inline-block; width: 11px; height: 11px; border-radius: 3px; margin-right: 5px;
+  vertical-align: -1px; }
 .moved-scroll { overflow-x: auto; }
 table.moved td:first-child { min-width: 11rem; overflow-wrap: break-word; }
 table.moved th { white-space: nowrap; }
