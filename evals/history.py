@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -38,8 +39,7 @@ def make_record(items: Sequence[dict], results: Sequence[dict], summary: dict, *
     now = datetime.now(UTC)
     content = set_hash(items)
     return {
-        "run_id": now.strftime("%Y%m%d-%H%M%S-") + hashlib.sha256(f"{now.isoformat()}{content}{answer_mode}"
-                                                                   .encode()).hexdigest()[:4],
+        "run_id": now.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2),  # unique even within one second
         "time": now.isoformat(timespec="seconds"),
         "sets": list(sets),
         "set_hash": content,
