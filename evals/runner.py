@@ -203,7 +203,11 @@ def record_runs(run: EvalRun, report: dict, path: Path) -> list[dict]:
         summary = summarize(run.items, results)
         record = make_record(run.items, results, summary, sets=sets, generation=run.generation,
                              answer_mode=mode, skipped=skipped)
-        append_run(path, record)
+        try:
+            append_run(path, record)
+        except OSError as exc:  # a read-only data dir must not cost the run's report
+            print(f"baocao eval: run not recorded in {path}: {exc}", file=sys.stderr)
+            return records
         records.append(record)
     return records
 

@@ -106,10 +106,11 @@ def run_set(choice: str | None, uploaded: dict | None, force: bool,
     progress(0, desc=f"Asking {len(check.items)} questions…")
     run = run_eval(assistant, check.items, MODES)
     report = build_report(run, [label], MODES, [check])
-    record = record_runs(run, report, HOLDER.settings.eval_history_path)[0]
-    downloads = write_downloads(report, label, record["run_id"])
+    records = record_runs(run, report, HOLDER.settings.eval_history_path)
+    run_id = records[0]["run_id"] if records else "not recorded"
+    downloads = write_downloads(report, label, run_id)
     s = report["summary"]
-    return (headline(report, label, record["run_id"]), scores_frame(s), outcome_frame(s),
+    return (headline(report, label, run_id), scores_frame(s), outcome_frame(s),
             failures_html(report, HOLDER.settings.reports_dir), *downloads, check_html(check),
             *history_outputs(label))
 
