@@ -205,3 +205,22 @@ def test_check_only_reports_and_exits(tmp_path, capsys, monkeypatch):
     bad.write_text("{oops\n", encoding="utf-8")
     assert runner.run_eval_command(parse(["--check", str(PUBLIC), str(bad)])) == 2
     assert "bad.jsonl:1: not valid JSON" in capsys.readouterr().out
+
+
+def test_each_run_is_recorded_and_an_unwritable_history_costs_only_the_record(scripted, tmp_path, capsys,
+                                                                              monkeypatch):
+    path, _ = scripted
+    out = tmp_path / "r.json"
+    assert runner.run_eval_command(parse(["--set", str(path)])) == 0
+    assert runner.run_eval_command(parse(["--set", str(path), "--no-history"])) == 0
+    runs = [json.loads(line) for line in (tmp_path / "history.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(runs) == 1 and runs[0]["sets"] == ["small.jsonl"] and runs[0]["n"] == 4
+    assert runs[0]["items"]["bo-sinh-03"] == {**runs[0]["items"]["bo-sinh-03"], "correct": False,
+                                              "answered_wrong": True, "status": "answered"}
+    assert runs[0]["scores"]["overall"]["answered_wrong"] == 0.25
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("BAOCAO_EVAL_HISTORY", str(blocker / "history.jsonl"))
+    capsys.readouterr()
+    assert runner.run_eval_command(parse(["--set", str(path), "--json", str(out)])) == 0
+    assert "run not recorded" in capsys.readouterr().err and out.exists()
