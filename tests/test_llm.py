@@ -349,6 +349,7 @@ def test_eval_runs_both_answer_modes_side_by_side(tmp_path, monkeypatch, capsys)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     fake_assistant = TwoModeAssistant(load_eval_set(path))
     monkeypatch.setattr(runner, "open_assistant", lambda: fake_assistant)
+    monkeypatch.setenv("BAOCAO_EVAL_HISTORY", str(tmp_path / "history.jsonl"))
     parser = argparse.ArgumentParser()
     runner.add_eval_arguments(parser)
     out_json, out_md = tmp_path / "r.json", tmp_path / "r.md"
@@ -364,8 +365,10 @@ def test_eval_runs_both_answer_modes_side_by_side(tmp_path, monkeypatch, capsys)
     assert llm_side["fallback_reasons"] == {"LLM answer rejected": llm_side["fallbacks"]}
     assert report["answer_modes"]["extractive"]["fallbacks"] == 0
     console = capsys.readouterr().out
-    assert "Answer modes, side by side" in console and "openai-like tiny" in console
-    assert "| llm | openai-like tiny" in out_md.read_text(encoding="utf-8")
+    assert "Modes side by side" in console and "openai-like tiny" in console
+    assert "| llm | answer | openai-like tiny" in out_md.read_text(encoding="utf-8")
+    history = (tmp_path / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["answer_mode"] for line in history] == ["extractive", "llm"]  # one run per mode
     assert runner.parse_modes("hybrid,llm") == ["hybrid", "llm"]
     with pytest.raises(ValueError, match="gpt"):
         runner.parse_modes("extractive,gpt")
