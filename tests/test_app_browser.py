@@ -56,6 +56,8 @@ def running_app(log: Path, data_dir: Path | None = None) -> Iterator[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if data_dir is not None:
         env["BAOCAO_DATA_DIR"] = str(data_dir)
+    else:  # the shipped data: eval runs go to a scratch history, not data/eval_history.jsonl
+        env["BAOCAO_EVAL_HISTORY"] = str(log.parent / "eval_history.jsonl")
     port = free_port()
     with log.open("w") as fh:
         proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
