@@ -104,7 +104,9 @@ def run_set(page) -> str:
     return page.locator("#eval-headline").inner_text()
 
 
-def test_upload_check_run_read_failures_download_and_see_what_moved(browser, tmp_path: Path) -> None:  # noqa: F811
+def test_upload_check_run_read_failures_download_and_see_what_moved(browser, tmp_path: Path,  # noqa: F811
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BAOCAO_EVAL_HISTORY", raising=False)  # the history goes to the private data dir
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data" / "reports", data / "reports")
     shutil.copytree(ROOT / "data" / "index", data / "index")  # the built index: the app starts at once
