@@ -89,8 +89,11 @@ def write_set(path: Path, lines: list[str]) -> Path:
 
 
 def upload_set(page, path: Path, expect: str) -> str:
+    """Upload a set and wait for *its* check (the text changes: another file, another content hash)."""
+    before = page.locator("#eval-check").inner_text()
     page.locator("#eval-upload input[type=file]").set_input_files(str(path))
-    page.locator("#eval-check").filter(has_text=expect).wait_for()
+    page.wait_for_function("([old, want]) => { const t = document.querySelector('#eval-check').innerText;"
+                           " return t !== old && t.includes(want); }", arg=[before, expect])
     return page.locator("#eval-check").inner_text()
 
 

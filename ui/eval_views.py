@@ -14,7 +14,7 @@ import pandas as pd
 
 from assistant.schema import Citation
 from evals.check import CheckReport
-from evals.history import compare, moved_items, score_rows
+from evals.history import compare, moved_items, score_rows, set_hash
 from evals.runner import accuracy_rows, failures, pct
 from ui.render import esc, notice, source_card
 
@@ -30,8 +30,8 @@ def check_html(report: CheckReport | None) -> str:
     """The checker's verdict: a green line, or a red one with a table of problems by line number."""
     if report is None:
         return ""
-    if report.ok:
-        return notice(report.summary(), "ok")
+    if report.ok:  # the content hash ties the file to its runs in the history below
+        return notice(f"{report.summary()} (content hash {set_hash(report.items)[:8]})", "ok")
     rows = "".join(f"<tr><td>{p.line or '—'}</td><td>{esc(p.item_id or '')}</td><td>{esc(p.message)}</td></tr>"
                    for p in report.problems)
     advice = ("Fix these lines and upload the file again, or tick “Skip lines that fail the check” to run the "
