@@ -145,15 +145,16 @@ def build_evals_tab() -> None:
     gr.Markdown("Score the assistant on an eval set: a shipped one, or your own JSONL file in the "
                 "`evals/FORMAT.md` format. Its evidence quotes must stand in a report of the Documents tab (add "
                 "your report there first). Every run is kept in the history at the bottom.", elem_id="eval-intro")
-    with gr.Row(elem_id="eval-pick"):
+    with gr.Row(elem_id="eval-pick"):  # choose or upload, see the check, then run (the order on a phone too)
         with gr.Column(min_width=260):
             choice = gr.Dropdown(set_choices(None), value=first, label="Eval set", elem_id="eval-set")
-            force = gr.Checkbox(label="Skip lines that fail the check", value=False, elem_id="eval-force")
-            run = gr.Button("Run the eval set", variant="primary", elem_id="eval-btn")
         with gr.Column(min_width=260):
-            upload = gr.File(label="Upload an eval set (.jsonl)", file_count="single", type="filepath",
-                             file_types=[".jsonl", ".json", ".txt"], elem_id="eval-upload")
+            upload = gr.File(label="Or upload your own (.jsonl)", file_count="single", type="filepath",
+                             file_types=[".jsonl", ".json", ".txt"], height=170, elem_id="eval-upload")
     check = gr.HTML(check_html(check_choice(first, None)), elem_id="eval-check")
+    with gr.Row(elem_id="eval-run-row"):
+        force = gr.Checkbox(label="Skip lines that fail the check", value=False, elem_id="eval-force")
+        run = gr.Button("Run the eval set", variant="primary", elem_id="eval-btn")
     head = gr.Markdown(elem_id="eval-headline")
     with gr.Row(elem_id="eval-results"):
         with gr.Column(min_width=300):

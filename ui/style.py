@@ -71,6 +71,8 @@ CSS = """
 
 /* evals tab */
 #eval-pick { gap: 16px; align-items: flex-start; flex-wrap: wrap; }
+#eval-run-row { gap: 12px; align-items: center; flex-wrap: wrap; }
+#eval-run-row > * { flex: 1 1 240px !important; }
 #eval-results { gap: 16px; align-items: flex-start; flex-wrap: wrap; }
 #eval-downloads { gap: 8px; flex-wrap: wrap; }
 #eval-downloads > * { flex: 0 1 auto !important; min-width: 0 !important; }
