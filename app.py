@@ -26,6 +26,7 @@ from ui.compare import build_compare_tab
 from ui.documents import build_documents_tab, communes, documents_frame, picker_updates, report_files
 from ui.evals import build_evals_tab
 from ui.guard import RequestGuard
+from ui.logs import quiet_tracebacks
 from ui.render import notice
 from ui.state import HOLDER, Factory
 from ui.style import CSS, theme
@@ -108,6 +109,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, auth: str | None = None) ->
     if current_manifest(settings) is None:
         HOLDER.start_background_load()  # first run: build (tqdm on the console, status in the UI)
     demo = build_app()
+    quiet_tracebacks()  # the log says what failed, never what was sent
     try:
         demo.queue(default_concurrency_limit=4).launch(
             server_name=host, server_port=port, share=False, auth=credentials, theme=theme(), css=CSS,

@@ -112,16 +112,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_index(args: argparse.Namespace) -> int:
     from index.build import build_index
-    from index.loaders import ReportError, import_report
+    from index.loaders import ReportError, convert_to_utf8, import_report, list_reports
 
     settings = get_settings()
     for path in args.paths:
+        notes: list[str] = []
         try:
-            stored = import_report(Path(path), settings.reports_dir, max_bytes=settings.max_upload_bytes)
-            print(f"Added {path} as {stored.name}", file=sys.stderr)
+            stored = import_report(Path(path), settings.reports_dir, max_bytes=settings.max_upload_bytes, notes=notes)
+            print(f"Added {path} as {stored.name}" + "".join(f" ({n})" for n in notes), file=sys.stderr)
         except (ReportError, OSError) as exc:
             print(f"Not added: {exc}", file=sys.stderr)
             return 1
+    for report in list_reports(settings.reports_dir):  # a report copied in by hand in a legacy encoding
+        try:
+            note = convert_to_utf8(report)
+        except ReportError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if note:
+            print(f"Converted: {note}", file=sys.stderr)
     print(build_index(settings, rebuild=args.rebuild).line())
     return 0
 

@@ -23,6 +23,7 @@ from baocao.config import Settings
 PUBLIC_PATHS = frozenset({"/", "/login", "/login/", "/favicon.ico", "/theme.css", "/manifest.json",
                           "/robots.txt", "/gradio_api/theme.css", "/gradio_api/login", "/gradio_api/login/"})
 PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/gradio_api/static/")  # Gradio's own JS, CSS, fonts
+STARTUP = "/gradio_api/startup-events"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -85,6 +86,8 @@ def _needs_login(scope: Scope) -> bool:
     if not getattr(app, "auth", None):
         return False
     path = _path(scope)
+    if path == STARTUP and not getattr(app, "startup_events_triggered", True):
+        return False  # Gradio's launch() calls it once, without a login; afterwards it needs one like the rest
     return path not in PUBLIC_PATHS and not path.startswith(PUBLIC_PREFIXES)
 
 

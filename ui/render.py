@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.schema import STATUS_ERROR, STATUS_NOT_FOUND, Answer, Citation, TableRow
+from index.loaders import ReportError, read_report
 
 CONTEXT_LINES = 3  # raw report lines shown around a cited passage
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
@@ -60,9 +61,12 @@ def highlight(text: str, figures: list[str]) -> str:
 
 @lru_cache(maxsize=32)
 def _report_lines(path: str, mtime: float) -> tuple[str, ...]:
-    """A report's lines, cached per file version (mtime in the key drops stale copies)."""
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
-    return tuple(unicodedata.normalize("NFC", line) for line in text.split("\n"))  # NFD marks render badly
+    """A report's lines as the index read them (same decoding, same numbering), cached per file version."""
+    try:
+        lines = read_report(Path(path)).lines
+    except ReportError:
+        return ()
+    return tuple(unicodedata.normalize("NFC", line) for line in lines)  # NFD marks render badly
 
 
 def report_lines(reports_dir: Path, file: str) -> tuple[str, ...]:
