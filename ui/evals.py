@@ -18,6 +18,7 @@ from evals.runner import (
     run_eval,
 )
 from evals.scoring import EvalSetError
+from ui.render import safe_markdown_html
 from ui.state import HOLDER
 
 MODES = ["hybrid"]  # the recall table for the mode the app answers with; the CLI compares modes
@@ -37,7 +38,8 @@ def run_evals(progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple:  #
     s = report["summary"]
     headline = (f"**Accuracy {pct(s['accuracy'])}** ({s['correct']}/{s['n']}), cited {pct(s['cited_accuracy'])}  \n"
                 f"Refusals: {refusal_line(s)}  \nLatency: {latency_line(s)}")
-    return pd.DataFrame(accuracy_rows(s), columns=["group", *ACCURACY_HEAD[1:]]), headline, format_markdown(report)
+    table = pd.DataFrame(accuracy_rows(s), columns=["group", *ACCURACY_HEAD[1:]])
+    return table, headline, safe_markdown_html(format_markdown(report))  # it quotes questions and reports
 
 
 def _empty() -> pd.DataFrame:
@@ -52,7 +54,7 @@ def build_evals_tab() -> None:
     headline = gr.Markdown(elem_id="eval-headline")
     scores = gr.Dataframe(_empty(), label="Scores", interactive=False, elem_id="eval-scores")
     with gr.Accordion("Full report: failures and retrieval", open=False):
-        report = gr.Markdown(elem_id="eval-report")
+        report = gr.HTML(elem_id="eval-report")
     run.click(run_evals, None, [scores, headline, report], api_visibility="private")
 
 
