@@ -63,8 +63,8 @@ def read_lines(data: bytes, max_line_bytes: int) -> list[Line]:
         raws.pop()
     lines = []
     for n, raw in enumerate(raws, start=1):
-        if len(raw) > max_line_bytes:
-            lines.append(Line(n, None, _too_long(n, len(raw), max_line_bytes)))
+        if len(raw) > max_line_bytes:  # its start is kept, to read the id back
+            lines.append(Line(n, raw[:1024].decode("utf-8", "replace"), _too_long(n, len(raw), max_line_bytes)))
             continue
         try:
             lines.append(Line(n, raw.decode("utf-8")))
@@ -101,9 +101,9 @@ def _utf16_lines(data: bytes, encoding: str, max_line_bytes: int) -> list[Line]:
     for n, part in enumerate(parts, start=1):
         size = len(part) * 2
         if size > max_line_bytes:
-            lines.append(Line(n, None, _too_long(n, size, max_line_bytes)))
+            lines.append(Line(n, part[:1024], _too_long(n, size, max_line_bytes)))
         elif re.search("[\ud800-\udfff]", part):
-            lines.append(Line(n, None, f"line {n}: not valid UTF-16 text (an unpaired surrogate)"))
+            lines.append(Line(n, part, f"line {n}: not valid UTF-16 text (an unpaired surrogate)"))
         else:
             lines.append(Line(n, part))
     if len(data) % 2:
@@ -123,7 +123,7 @@ def parse_item(line: Line, settings: Settings) -> tuple[dict | None, object, str
     try:
         item = loads_bounded(text.lstrip("\ufeff"), settings, f"line {n}")
     except InputRejected as exc:
-        return None, None, str(exc)
+        return None, salvage_id(text), str(exc)
     except json.JSONDecodeError as exc:
         return None, salvage_id(text), f"line {n}: not valid JSON ({exc.msg} at column {exc.colno})"
     if not isinstance(item, dict):
