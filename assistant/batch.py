@@ -26,6 +26,7 @@ from baocao.config import Settings
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _LINE_END_TEXT = re.compile(r"\r\n|\r|\n")
+_UNREADABLE = re.compile("[\ud800-\udfff\ufffd]")  # bad bytes, as decoded leniently
 _LEADING_ID = re.compile(r'\s*\ufeff?\s*\{\s*"id"\s*:\s*("(?:[^"\\\n]|\\.){0,200}"|-?\d{1,18})\s*[,}]')
 
 
@@ -138,7 +139,7 @@ def parse_item(line: Line, settings: Settings) -> tuple[dict | None, object, str
 
 def salvage_id(text: str) -> object:
     """The id of a line that is not valid JSON, when it comes first ({"id": "q7", ...): the record keeps it."""
-    m = _LEADING_ID.match(text)
+    m = _LEADING_ID.match(_UNREADABLE.sub("", text))
     if not m:
         return None
     try:
