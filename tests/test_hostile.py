@@ -40,11 +40,11 @@ from tests.test_hardening import (
 REPORTS = PROJECT_ROOT / "data" / "reports"
 USER, PASSWORD = "mallory-admin", "correct-horse"
 TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # the five Vietnamese tone marks
-NEW_REPORT = """ĐẢNG BỘ XÃ MƯỜNG ẢNG
-BÁO CÁO CHÍNH TRỊ CỦA BAN CHẤP HÀNH ĐẢNG BỘ XÃ MƯỜNG ẢNG KHÓA I, NHIỆM KỲ 2025-2030
+NEW_REPORT = """ -----
+Đại hội đại biểu Đảng bộ xã Mường Ảng lần thứ nhất được tổ chức vào thời điểm có ý nghĩa quan trọng.
+
 Phần thứ nhất: KẾT QUẢ THỰC HIỆN NGHỊ QUYẾT ĐẠI HỘI NHIỆM KỲ 2020-2025
-Phát triển kinh tế nông nghiệp theo hướng hàng hóa, ứng dụng công nghệ cao, bền vững.
-Giữ vững quốc phòng, an ninh; xây dựng Đảng bộ, hệ thống chính trị trong sạch, vững mạnh.
+Phát triển kinh tế nông nghiệp theo hướng hàng hóa, ứng dụng công nghệ cao, bền vững; giữ vững quốc phòng, an ninh.
 Phần thứ hai: MỤC TIÊU, NHIỆM VỤ, GIẢI PHÁP NHIỆM KỲ 2025-2030
 2. Các chỉ tiêu chủ yếu
 (1) Tỷ lệ che phủ rừng đạt 61,5% trở lên.
@@ -349,7 +349,7 @@ def test_cli_index_converts_an_upload_and_a_hand_copied_legacy_report(tmp_path: 
     upload = tmp_path / "Mường Ảng (1258).txt"
     upload.write_bytes(cp1258(NEW_REPORT))
     by_hand = data.reports_dir / "pa-khom.txt"  # copied into the folder by hand, as UTF-16 from Word
-    by_hand.write_bytes(NEW_REPORT.replace("MƯỜNG ẢNG", "PÁ KHÔM").replace("61,5%", "63,2%").encode("utf-16"))
+    by_hand.write_bytes(NEW_REPORT.replace("Mường Ảng", "Pá Khôm").replace("61,5%", "63,2%").encode("utf-16"))
     env = {"BAOCAO_DATA_DIR": str(data.data_dir)}
     done = run_baocao("index", str(upload), env=env)
     no_traceback(done)
@@ -423,7 +423,7 @@ def test_upload_leaves_no_copy_in_gradios_cache(tmp_path: Path, settings: Settin
     assert "Removed muong-ang.txt" in remove("muong-ang.txt", True)[1]
     assert not list(data.reports_dir.rglob("muong-ang*")) and not list(cache.rglob("*.txt"))
     outside = tmp_path / "mine.txt"  # a path outside the cache is the caller's file: never deleted
-    outside.write_text(NEW_REPORT.replace("MƯỜNG ẢNG", "NÀ MỚI"), encoding="utf-8")
+    outside.write_text(NEW_REPORT.replace("Mường Ảng", "Nà Mới"), encoding="utf-8")
     upload(str(outside))
     assert outside.exists()
 
