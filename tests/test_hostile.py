@@ -508,15 +508,23 @@ def app_routes() -> list[tuple[str, str]]:
 
     from app import build_app
 
-    demo = build_app()
-    fastapi_app = App.create_app(demo)
+    fastapi_app = App.create_app(build_app())  # what launch() serves, built the same way
     out = []
-    for route in fastapi_app.routes:
-        path = re.sub(r"\{[^}]+\}", "x", getattr(route, "path", ""))
-        for method in sorted(getattr(route, "methods", None) or {"GET"}):
-            if method != "HEAD":
-                out.append((method, path or "/"))
+    for path, methods in _walk(fastapi_app.routes):
+        path = re.sub(r"\{[^}]+\}", "x", path) or "/"
+        out += [(method, path) for method in sorted(methods or {"GET"}) if method != "HEAD"]
     return sorted(set(out))
+
+
+def _walk(routes: list, prefix: str = "") -> Iterator[tuple[str, set | None]]:
+    """Routes and included routers (FastAPI wraps an included router; its routes carry their full path)."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from _walk(route.original_router.routes, prefix + route.include_context.prefix)
+        elif hasattr(route, "routes") and hasattr(route, "path"):  # a Mount
+            yield from _walk(route.routes, prefix + route.path)
+        else:
+            yield prefix + getattr(route, "path", ""), getattr(route, "methods", None)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ PUBLIC_PATHS = frozenset({"/", "/login", "/login/", "/favicon.ico", "/theme.css"
                           "/robots.txt", "/gradio_api/theme.css", "/gradio_api/login", "/gradio_api/login/"})
 PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/gradio_api/static/")  # Gradio's own JS, CSS, fonts
 STARTUP = "/gradio_api/startup-events"
+DRAIN_FACTOR = 8
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -51,21 +52,24 @@ class RequestGuard:
         await self.app(scope, receive, send)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes, tuple[int, str] | None]:
-        """The whole body, or why it is refused (too big: not read further; too deep: not parsed)."""
-        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            return b"", (413, self._too_big())
+        """The whole body, or why it is refused (too big: kept no further; too deep: not parsed).
+
+        An oversized body is still read to its end (up to DRAIN_FACTOR times the limit) and dropped, so the
+        client, still sending, gets the 413 instead of a broken pipe.
+        """
         chunks, size = [], 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
                 break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_bytes:
-                return b"", (413, self._too_big())
-            if not message.get("more_body"):
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size <= self.max_bytes:
+                chunks.append(chunk)
+            if not message.get("more_body") or size > DRAIN_FACTOR * self.max_bytes:
                 break
+        if size > self.max_bytes:
+            return b"", (413, self._too_big())
         body = b"".join(chunks)
         if json_depth_over(body, self.max_depth):
             return b"", (400, f"JSON nested deeper than {self.max_depth} levels (limit BAOCAO_MAX_JSON_DEPTH)")
