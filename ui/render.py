@@ -22,7 +22,9 @@ from assistant.schema import STATUS_ERROR, STATUS_NOT_FOUND, Answer, Citation, T
 from index.loaders import ReportError, read_report
 
 CONTEXT_LINES = 3  # raw report lines shown around a cited passage
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~$])")  # $: LaTeX delimiters in the chatbot
+# Markdown's punctuation, plus "$" (the chatbot's LaTeX delimiters) and ":" (a URL's "://" escaped is no
+# autolink, where backslash escapes would stay visible: "127\\.0\\.0\\.1").
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~$:])")
 _SAFE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.txt")
 
 
