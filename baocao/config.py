@@ -95,7 +95,8 @@ class Settings:
     max_history_chars: int = field(default_factory=lambda: _env_number("MAX_HISTORY_CHARS", 40_000, int, 0))
     max_batch_line_bytes: int = field(default_factory=lambda: _env_number("MAX_BATCH_LINE_BYTES", 256 * 1024, int, 1))
     max_json_depth: int = field(default_factory=lambda: _env_number("MAX_JSON_DEPTH", 32, int, 2))
-    max_request_bytes: int = field(default_factory=lambda: _env_number("MAX_REQUEST_BYTES", 1024 * 1024, int, 1024))
+    # The largest legitimate request: 40,000 history characters + a question, each up to 6 bytes as "\\uXXXX".
+    max_request_bytes: int = field(default_factory=lambda: _env_number("MAX_REQUEST_BYTES", 320 * 1024, int, 1024))
     # Seconds one answer may take (checked between stages); a normal answer takes tens of milliseconds.
     answer_budget_s: float = field(default_factory=lambda: _env_number("ANSWER_BUDGET_S", 5.0, float, 0.1))
     # --- Optional LLM answers (assistant/llm.py). "none" keeps the extractive answerer only. ---

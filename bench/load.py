@@ -243,21 +243,24 @@ def hostile_payloads() -> list[tuple[str, object]]:
             ("100,000 nested [", None)]
 
 
-def hostile_request(client, url: str, name: str, history: object) -> tuple[float, bool]:
-    """(seconds, refused) for one oversized request; the nested payload goes as raw JSON (gradio_client
-    would have to build it as Python lists)."""
+def hostile_request(url: str, history: object) -> tuple[float, bool]:
+    """(seconds, refused) for one oversized request, sent as raw JSON the way an attacker would (cheaply:
+    gradio_client's own processing of 400 KB would slow this process, not the app)."""
     started = time.perf_counter()
     if history is None:
         body = b'{"data": ["And B\xc3\xb3 Sinh?", ' + b"[" * 100_000 + b"]}"
-        request = urllib.request.Request(url + "gradio_api/call/ask", body, {"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=QUESTION_TIMEOUT):
-                refused = False
-        except urllib.error.HTTPError as err:
-            refused = err.code == 400
-        return time.perf_counter() - started, refused
-    answer = client.submit("And Bó Sinh?", history, api_name="/ask").result(timeout=QUESTION_TIMEOUT)
-    return time.perf_counter() - started, answer["status"] == "error" and "limit" in answer["answer"]
+    else:
+        body = json.dumps({"data": ["And Bó Sinh?", history, None, None]}).encode("ascii")
+    request = urllib.request.Request(url + "gradio_api/call/ask", body, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=QUESTION_TIMEOUT) as resp:
+            event = json.load(resp)["event_id"]
+        with urllib.request.urlopen(f"{url}gradio_api/call/ask/{event}", timeout=QUESTION_TIMEOUT) as resp:
+            stream = resp.read().decode("utf-8")
+        refused = '"status": "error"' in stream and "limit" in stream  # refused by the app's own checks
+    except urllib.error.HTTPError as err:
+        refused = err.code in (400, 413)  # refused at the door (nesting, size) before any parsing
+    return time.perf_counter() - started, refused
 
 
 def run_hostile(url: str, clients: list, budget: float, reference: dict[tuple[int, int], dict]) -> int:
@@ -270,8 +273,7 @@ def run_hostile(url: str, clients: list, budget: float, reference: dict[tuple[in
     def attacker(i: int) -> None:
         n = i
         while time.monotonic() < deadline:
-            name, history = payloads[n % len(payloads)]
-            hostile.append(hostile_request(clients[NORMAL_CLIENTS + i], url, name, history))
+            hostile.append(hostile_request(url, payloads[n % len(payloads)][1]))
             n += 1
 
     def user(i: int) -> None:
@@ -356,8 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(url: str, levels: list[int], args: argparse.Namespace) -> int:
     from gradio_client import Client
 
-    clients = [Client(url, verbose=False) for _ in range(max(*levels, HOSTILE_CLIENTS + NORMAL_CLIENTS
-                                                           if args.hostile else 1))]
+    clients = [Client(url, verbose=False) for _ in range(max(*levels, NORMAL_CLIENTS if args.hostile else 1))]
     deadline = time.monotonic() + (args.budget if not args.hostile else 120.0)
     reference: dict[tuple[int, int], dict] = {}
     warm_up = run_level(clients, 1, len(CONVERSATIONS), deadline)  # not timed: warms caches, records the
