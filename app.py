@@ -12,19 +12,21 @@ from __future__ import annotations
 import baocao.config  # noqa: F401 - first: turns analytics and hub look-ups off before gradio loads
 # isort: on
 
-import argparse
 import ipaddress
 import sys
 from collections.abc import Callable
 
 import gradio as gr
+from starlette.middleware import Middleware
 
-from baocao.config import Settings, get_settings
+from baocao.config import SettingError, Settings, get_settings
 from index.build import current_manifest
 from ui.chat import ask, build_chat_tab
 from ui.compare import build_compare_tab
 from ui.documents import build_documents_tab, communes, documents_frame, picker_updates, report_files
 from ui.evals import build_evals_tab
+from ui.guard import RequestGuard
+from ui.logs import quiet_tracebacks
 from ui.render import notice
 from ui.state import HOLDER, Factory
 from ui.style import CSS, theme
@@ -107,9 +109,15 @@ def serve(host: str = "127.0.0.1", port: int = 7860, auth: str | None = None) ->
     if current_manifest(settings) is None:
         HOLDER.start_background_load()  # first run: build (tqdm on the console, status in the UI)
     demo = build_app()
-    demo.queue(default_concurrency_limit=4).launch(
-        server_name=host, server_port=port, share=False, auth=credentials, theme=theme(), css=CSS,
-        footer_links=["api"], show_error=False, max_file_size=settings.max_upload_bytes)
+    quiet_tracebacks()  # the log says what failed, never what was sent
+    try:
+        demo.queue(default_concurrency_limit=4).launch(
+            server_name=host, server_port=port, share=False, auth=credentials, theme=theme(), css=CSS,
+            footer_links=["api"], show_error=False, max_file_size=settings.max_upload_bytes,
+            app_kwargs={"middleware": [Middleware(RequestGuard, settings=settings)]})  # login + bounded JSON
+    except OSError as exc:  # the port is taken or the address is not this machine's
+        print(f"error: cannot serve on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -128,12 +136,18 @@ def _is_loopback(host: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Start the baocao Gradio app.")
+    from baocao.cli import Parser, port_number
+
+    parser = Parser(prog="app.py", description="Start the baocao Gradio app.")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--port", type=port_number, default=7860)
     parser.add_argument("--auth", help="user:password required for every page and API call")
     args = parser.parse_args(argv)
-    return serve(args.host, args.port, args.auth)
+    try:
+        return serve(args.host, args.port, args.auth)
+    except SettingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

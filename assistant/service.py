@@ -6,7 +6,7 @@ This is what the CLI, the JSON batch interface, the Gradio app and the eval runn
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.answer import merge_answers, single_answer
 from assistant.compare import compare_answer
@@ -14,6 +14,7 @@ from assistant.conversation import resolve
 from assistant.evidence import IdfTable, Term, Window, best_windows
 from assistant.glossary import load_glossary
 from assistant.grounding import ungrounded_figures
+from assistant.limits import Budget, BudgetExceeded, InputRejected, check_budget, checked_history
 from assistant.llm import condense_if_unsure, grounded_llm_answer
 from assistant.query import Query, load_question_words, split_compound, understand, unknown_places
 from assistant.retrieval import HybridRetriever
@@ -36,6 +37,7 @@ class Assistant:
     idf: IdfTable
     vocabulary: set[str]
     corpus_folded: str
+    versions: dict[str, list[str]] = field(default_factory=dict)  # commune → its report files, when several
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, build_if_missing: bool = True) -> Assistant:
@@ -56,10 +58,11 @@ class Assistant:
         vocabulary = {t for p in index.passages for t in tokens(p.text)}
         corpus = " ".join(fold(p.text) for p in index.passages)
         return cls(settings, index, registry, HybridRetriever(index, settings), IdfTable(index.passages),
-                   vocabulary, corpus)
+                   vocabulary, corpus, report_versions(index.manifest))
 
     # -- questions -----------------------------------------------------------------------
     def parse(self, question: str) -> Query:
+        check_budget()  # every parse (the question, each history turn, each compound part) is a stage
         return understand(question, self.registry, load_glossary(self.settings.glossary_path), self.vocabulary,
                           load_question_words(self.settings.question_words_path))
 
@@ -76,10 +79,26 @@ class Assistant:
         mode = mode or self.settings.default_answer_mode
         if mode not in ("extractive", "llm"):
             raise ValueError(f"unknown answer mode {mode!r}; choose 'extractive' or 'llm'")
-        history = _valid_turns(history)
-        standalone, query = resolve(str(question).strip(), history, self.registry, self.parse)
+        try:
+            turns = checked_history(history, self.settings)
+        except InputRejected as exc:
+            return Answer(status=STATUS_ERROR, answer=str(exc), latency_ms=_ms(started))
+        try:
+            llm_time = 2 * self.settings.llm_timeout if mode == "llm" else 0.0  # the LLM has its own timeout
+            with Budget(self.settings.answer_budget_s + llm_time):
+                answer = self._ask(str(question).strip(), turns, commune, period, mode)
+        except BudgetExceeded:
+            lang = "vi" if any(ord(c) > 127 for c in str(question)) else "en"
+            answer = Answer(status=STATUS_ERROR, language=lang,
+                            answer=phrase(lang, "over_budget", seconds=self.settings.answer_budget_s))
+        answer.latency_ms = _ms(started)
+        return answer
+
+    def _ask(self, question: str, history: list[dict], commune: str | None, period: str | None,
+             mode: str) -> Answer:
+        standalone, query = resolve(question, history, self.registry, self.parse)
         if mode == "llm":  # --- optional LLM (assistant/llm.py): a follow-up the rules left alone ---
-            standalone, query = condense_if_unsure(self.settings, str(question).strip(), standalone, query,
+            standalone, query = condense_if_unsure(self.settings, question, standalone, query,
                                                    history, self.parse, self.registry)
         _apply_filters(query, commune, period, self.registry)
         answer = self._answer(query, standalone)
@@ -89,8 +108,20 @@ class Assistant:
         if mode == "llm":  # --- optional LLM: reword from the same passages, guarded, else the fallback ---
             answer = grounded_llm_answer(self.settings, standalone, query, answer, self.registry)
         answer.question = standalone
-        answer.latency_ms = _ms(started)
+        note = self._version_note(answer)
+        if note:  # after the figure check: a file name like "muong-la-2.txt" is not a figure of the answer
+            answer.answer = f"{answer.answer}\n\n{note}"
         return answer
+
+    def _version_note(self, answer: Answer) -> str:
+        """Which report version the answer quotes, when a commune has several (a revised copy was uploaded)."""
+        notes = []
+        for commune, files in self.versions.items():
+            quoted = sorted({c.file for c in answer.citations if c.file in files})
+            if quoted:
+                notes.append(phrase(answer.language, "version_note", commune=commune, count=len(files),
+                                    files=", ".join(files), quoted=", ".join(quoted)))
+        return " ".join(notes)
 
     def _invalid(self, question: object) -> str | None:
         if not isinstance(question, str):
@@ -123,6 +154,7 @@ class Assistant:
         return self._single(query)
 
     def _single(self, query: Query) -> Answer:
+        check_budget()
         hits = self.retriever.retrieve(query, k=self.settings.answer_candidates)
         if query.wants_list:
             hits = self.retriever.with_siblings(hits, top=3)
@@ -137,13 +169,18 @@ class Assistant:
         return part
 
     def _windows_for(self, query: Query, commune: str) -> tuple[list[Window], list[Term]]:
+        check_budget()  # a comparison retrieves once per commune
         hits = self.retriever.retrieve(query, k=self.settings.answer_candidates, communes=[commune])
         return best_windows(query, hits, self.idf)
 
     def retrieve(self, question: str, history: list[dict] | None = None, k: int = 10,
                  mode: str = "hybrid") -> list[Passage]:
         """The passages retrieval ranks first (for evals and the sources panel)."""
-        _, query = resolve(question.strip(), _valid_turns(history), self.registry, self.parse)
+        try:
+            turns = checked_history(history, self.settings)
+        except InputRejected:  # evals and the sources panel: the answer already carries the message
+            turns = []
+        _, query = resolve(question.strip(), turns, self.registry, self.parse)
         return [h.passage for h in self.retriever.retrieve(query, k=k, mode=mode)]
 
     # -- records ---------------------------------------------------------------------------
@@ -176,12 +213,12 @@ def _registry(settings: Settings, index: IndexReader) -> CommuneRegistry:
     return registry
 
 
-def _valid_turns(history: object) -> list[dict]:
-    """The usable turns of a conversation: {role, content} dicts; anything else is ignored."""
-    if not isinstance(history, list):
-        return []
-    return [t for t in history if isinstance(t, dict) and isinstance(t.get("role"), str)
-            and isinstance(t.get("content"), str)]
+def report_versions(manifest: dict) -> dict[str, list[str]]:
+    """Communes with more than one report file in the index: {commune: [files]}, a conflict to show."""
+    files: dict[str, list[str]] = {}
+    for entry in manifest.get("communes", []):
+        files.setdefault(entry["name"], []).append(entry["file"])
+    return {name: sorted(found) for name, found in files.items() if len(found) > 1}
 
 
 def _apply_filters(query: Query, commune: str | None, period: str | None, registry: CommuneRegistry) -> None:

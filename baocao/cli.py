@@ -5,10 +5,30 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
-from baocao.config import get_settings
+from baocao.config import SettingError, get_settings
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as one ``error:`` line (usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
+def port_number(text: str) -> int:
+    """A TCP port for ``--port``: 99999 or "http" is refused here, not by a traceback from the server."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1-65535)")
+    return port
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        get_settings()  # a bad BAOCAO_* value is reported before any work starts
         return int(args.func(args) or 0)
+    except SettingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
@@ -27,6 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except _index_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file or a port the command needed; its message names it
+        print(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the last resort: one line, never a traceback (BAOCAO_DEBUG=1 shows it)
+        if os.environ.get("BAOCAO_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (BAOCAO_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
         return 1
 
 
@@ -37,7 +70,7 @@ def _index_errors() -> tuple[type[Exception], ...]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="baocao", description="Chat over the Sơn La commune congress reports.")
+    parser = Parser(prog="baocao", description="Chat over the Sơn La commune congress reports.")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("index", help="build or update the index of the reports")
@@ -71,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="start the Gradio app")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--port", type=port_number, default=7860)
     p.add_argument("--auth", help="user:password required for every page and API call")
     p.set_defaults(func=_cmd_serve)
     return parser
@@ -79,16 +112,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_index(args: argparse.Namespace) -> int:
     from index.build import build_index
-    from index.loaders import ReportError, import_report
+    from index.loaders import ReportError, convert_to_utf8, import_report, list_reports
 
     settings = get_settings()
     for path in args.paths:
+        notes: list[str] = []
         try:
-            stored = import_report(Path(path), settings.reports_dir, max_bytes=settings.max_upload_bytes)
-            print(f"Added {path} as {stored.name}", file=sys.stderr)
+            stored = import_report(Path(path), settings.reports_dir, max_bytes=settings.max_upload_bytes, notes=notes)
+            print(f"Added {path} as {stored.name}" + "".join(f" ({n})" for n in notes), file=sys.stderr)
         except (ReportError, OSError) as exc:
             print(f"Not added: {exc}", file=sys.stderr)
             return 1
+    for report in list_reports(settings.reports_dir):  # a report copied in by hand in a legacy encoding
+        try:
+            note = convert_to_utf8(report)
+        except ReportError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if note:
+            print(f"Converted: {note}", file=sys.stderr)
     print(build_index(settings, rebuild=args.rebuild).line())
     return 0
 
@@ -101,13 +143,25 @@ def _assistant():
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     if args.jsonl:
-        from assistant.batch import run_batch
+        from assistant.batch import check_paths, run_batch
 
+        problem = check_paths(args.jsonl, args.out)  # before the index is opened: fail in milliseconds
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         return run_batch(_assistant(), args.jsonl, args.out)
     if args.question is None:
         print("error: give a question, or --jsonl FILE", file=sys.stderr)
         return 2
-    answer = _assistant().ask(args.question, commune=args.commune, period=args.period, mode=args.mode)
+    if args.out:
+        print("error: --out is for batches; use it with --jsonl FILE", file=sys.stderr)
+        return 2
+    assistant = _assistant()
+    if args.commune and not assistant.registry.owner_of(args.commune):
+        print(f"error: no report for commune {args.commune!r}; known: {', '.join(assistant.registry.names())}",
+              file=sys.stderr)
+        return 2
+    answer = assistant.ask(args.question, commune=args.commune, period=args.period, mode=args.mode)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
     else:

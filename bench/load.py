@@ -11,6 +11,11 @@ bounded: at most ``--budget`` seconds of questions, a per-question timeout, and 
 everything if the app hangs. Exit status 0 only when every answer is correct and identical.
 
 Not a test: it prints a table (questions/s, p50/p95 latency per level) for the README.
+
+``--hostile``: 4 clients send oversized input (a 400 KB history of 200 turns, a 100 KB turn, 100,000 nested
+``[`` as raw JSON) as fast as they are answered, while 4 clients run the normal conversations; it prints
+both sides' latencies. Exit status 0 only when every oversized request was refused, every normal answer
+was correct and identical, and the normal questions' p95 stayed within 1 s.
 """
 
 from __future__ import annotations
@@ -224,6 +229,90 @@ def table(levels: list[Level]) -> str:
     return "\n".join(rows)
 
 
+# --- hostile clients beside normal ones (--hostile) --------------------------------------------------------
+
+HOSTILE_CLIENTS = NORMAL_CLIENTS = 4
+NORMAL_P95_LIMIT_MS = 1000.0
+
+
+def hostile_payloads() -> list[tuple[str, object]]:
+    """(name, history) the app must refuse: each once cost seconds to minutes of one worker."""
+    turn = "What is Mường La's forest-cover target? " * 50
+    return [("400 KB history, 200 turns", [{"role": r, "content": turn} for r in ("user", "assistant") * 100]),
+            ("100 KB turn", [{"role": "user", "content": "forest cover Muong La " * 4600}]),
+            ("100,000 nested [", None)]
+
+
+def hostile_request(url: str, history: object) -> tuple[float, bool]:
+    """(seconds, refused) for one oversized request, sent as raw JSON the way an attacker would (cheaply:
+    gradio_client's own processing of 400 KB would slow this process, not the app)."""
+    started = time.perf_counter()
+    if history is None:
+        body = b'{"data": ["And B\xc3\xb3 Sinh?", ' + b"[" * 100_000 + b"]}"
+    else:
+        body = json.dumps({"data": ["And Bó Sinh?", history, None, None]}).encode("ascii")
+    request = urllib.request.Request(url + "gradio_api/call/ask", body, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=QUESTION_TIMEOUT) as resp:
+            event = json.load(resp)["event_id"]
+        with urllib.request.urlopen(f"{url}gradio_api/call/ask/{event}", timeout=QUESTION_TIMEOUT) as resp:
+            stream = resp.read().decode("utf-8")
+        refused = '"status": "error"' in stream and "limit" in stream  # refused by the app's own checks
+    except urllib.error.HTTPError as err:
+        refused = err.code in (400, 413)  # refused at the door (nesting, size) before any parsing
+    return time.perf_counter() - started, refused
+
+
+def run_hostile(url: str, clients: list, budget: float, reference: dict[tuple[int, int], dict]) -> int:
+    """4 hostile and 4 normal clients for ``budget`` seconds; prints the table, returns the exit status."""
+    deadline = time.monotonic() + budget
+    payloads = hostile_payloads()
+    hostile: list[tuple[float, bool]] = []
+    normal = Level(NORMAL_CLIENTS, 0)
+
+    def attacker(i: int) -> None:
+        n = i
+        while time.monotonic() < deadline:
+            hostile.append(hostile_request(url, payloads[n % len(payloads)][1]))
+            n += 1
+
+    def user(i: int) -> None:
+        n = i
+        while time.monotonic() < deadline:
+            normal.results += converse(clients[i], n, deadline + QUESTION_TIMEOUT)
+            normal.conversations += 1
+            n += NORMAL_CLIENTS
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=HOSTILE_CLIENTS + NORMAL_CLIENTS) as pool:
+        futures = [pool.submit(attacker, i) for i in range(HOSTILE_CLIENTS)]
+        futures += [pool.submit(user, i) for i in range(NORMAL_CLIENTS)]
+        for future in futures:
+            future.result()
+    normal.wall = time.perf_counter() - started
+    check(normal, reference)
+    normal.problems = [p for p in normal.problems if "only" not in p]  # conversations cut by the deadline
+    ms = [r.seconds * 1000 for r in normal.results if r.answer is not None]
+    bad_ms = [s * 1000 for s, _ in hostile]
+    not_refused = sum(not refused for _, refused in hostile)
+    print(f"{os.cpu_count()} CPUs; app queue concurrency 4; {HOSTILE_CLIENTS} clients sending oversized input "
+          f"(alternating: {', '.join(n for n, _ in payloads)}) while {NORMAL_CLIENTS} run the normal "
+          f"conversations, for {budget:.0f} s")
+    print("| clients | requests | not refused / wrong | p50 (ms) | p95 (ms) | max (ms) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, samples, bad in ((f"{HOSTILE_CLIENTS} oversized", bad_ms, not_refused),
+                                (f"{NORMAL_CLIENTS} normal", ms, len(normal.problems))):
+        if samples:
+            print(f"| {label} | {len(samples)} | {bad} | {percentile(samples, 50):.0f} | {percentile(samples, 95):.0f} "
+                  f"| {max(samples):.0f} |")
+    for p in normal.problems[:20]:
+        print(f"PROBLEM {p}")
+    p95 = percentile(ms, 95) if ms else float("inf")
+    ok = not not_refused and not normal.problems and p95 <= NORMAL_P95_LIMIT_MS
+    print(f"normal p95 {p95:.0f} ms (limit {NORMAL_P95_LIMIT_MS:.0f}); " + ("ok" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="an app already running (default: start one on a free loopback port)")
@@ -231,6 +320,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--conversations", type=int, default=16, help="conversations per level (3 questions each)")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds of questions at most, all levels")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--hostile", action="store_true",
+                        help="4 clients send oversized input while 4 run normal conversations (for --budget s)")
     return parser.parse_args(argv)
 
 
@@ -267,14 +358,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(url: str, levels: list[int], args: argparse.Namespace) -> int:
     from gradio_client import Client
 
-    clients = [Client(url, verbose=False) for _ in range(max(levels))]
-    deadline = time.monotonic() + args.budget
+    clients = [Client(url, verbose=False) for _ in range(max(*levels, NORMAL_CLIENTS if args.hostile else 1))]
+    deadline = time.monotonic() + (args.budget if not args.hostile else 120.0)
     reference: dict[tuple[int, int], dict] = {}
     warm_up = run_level(clients, 1, len(CONVERSATIONS), deadline)  # not timed: warms caches, records the
     check(warm_up, reference)  # sequential answers every level is compared with
     if warm_up.problems:
         print("\n".join(f"PROBLEM {p}" for p in warm_up.problems))
         return 1
+    if args.hostile:
+        return run_hostile(url, clients, args.budget, reference)
     done = []
     for n in levels:
         level = run_level(clients, n, args.conversations, deadline)

@@ -1,10 +1,11 @@
 """Report files → lines, and safe import of uploaded reports.
 
 A citation names a report file and 1-based line numbers, so the lines read here must be exactly
-the lines a user sees in an editor: no Unicode normalisation (``cleaning`` does that later, keeping
-the line numbers) and no splitting on exotic separators. An uploaded PDF or DOCX is converted once
-into a UTF-8 .txt; that .txt is what gets indexed and cited, so it is validated before it is stored
-and written atomically.
+the lines a user sees in an editor: no Unicode normalisation of UTF-8 text (``cleaning`` does that later,
+keeping the line numbers) and no splitting on exotic separators. Text in another encoding (Windows-1258,
+UTF-16, …) is detected by charset-normalizer and converted to UTF-8 NFC, line for line. An uploaded
+PDF or DOCX is converted once into a UTF-8 .txt; that .txt is what gets indexed and cited, so it is
+validated before it is stored and written atomically.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import charset_normalizer
 import docx
 from docx.table import Table, _Row
 from docx.text.paragraph import Paragraph
@@ -58,7 +60,7 @@ class RawReport:
 
 
 def read_report(path: Path) -> RawReport:
-    """Read a citable .txt report; refuse anything that is not UTF-8 text."""
+    """Read a citable .txt report (UTF-8, or an encoding ``decode_report`` detects); refuse anything else."""
     path = Path(path)
     if path.suffix.lower() != ".txt":
         raise ReportError(
@@ -95,11 +97,13 @@ def import_report(
     *,
     original_name: str | None = None,
     max_bytes: int = MAX_UPLOAD_BYTES,
+    notes: list[str] | None = None,
 ) -> Path:
     """Validate an uploaded report and store it as a citable UTF-8 .txt in ``reports_dir``.
 
     ``original_name`` is the name the user uploaded (``src`` is often a temp file); only its last
-    path component is used. A PDF/DOCX is kept under ``reports_dir/originals/`` next to its text.
+    path component is used. A PDF/DOCX, or a .txt in another encoding than UTF-8 (converted), is kept
+    under ``reports_dir/originals/`` next to its text; ``notes`` receives what was converted.
     Returns the path of the stored .txt.
     """
     src, reports_dir = Path(src), Path(reports_dir)
@@ -110,7 +114,11 @@ def import_report(
     _check_size(src, label, max_bytes)
     data = _read_bytes(src, label)
     if suffix == ".txt":
-        text, payload = _decode(data, label), data  # keep the user's bytes: their lines are cited
+        decoded = decode_report(data, label)
+        text = decoded.text
+        payload = decoded.text.encode("utf-8") if decoded.converted else data  # UTF-8: the user's bytes, cited
+        if decoded.converted and notes is not None:
+            notes.append(decoded.note(label))
     else:
         text = _clean_extracted(_extract(src, suffix, label))
         payload = text.encode("utf-8")
@@ -118,7 +126,7 @@ def import_report(
     with _reports_lock(reports_dir):  # two uploads at once: the second sees the first (duplicate, name taken)
         _check_not_duplicate(text, reports_dir, label)
         target = _free_target(reports_dir, slugify(Path(label).stem), suffix)
-        if suffix != ".txt":
+        if payload is not data:
             _write_atomic(reports_dir / ORIGINALS_DIR / f"{target.stem}{suffix}", data)
         _write_atomic(target, payload)
     return target
@@ -154,24 +162,90 @@ def _read_bytes(path: Path, label: str) -> bytes:
         raise ReportError(f"{label} could not be read ({reason}); check the file and try again.") from exc
 
 
-def _decode(data: bytes, label: str) -> str:
-    """UTF-8 (BOM allowed) text, or a ReportError saying why the bytes are not a text report."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ReportError(f"{label} is UTF-16 text; save it as UTF-8 and upload it again.")
-    if b"\x00" in data:
+@dataclass(frozen=True)
+class Decoded:
+    """A report's text and the encoding it was read from ("utf-8": nothing was converted)."""
+
+    text: str
+    encoding: str
+
+    @property
+    def converted(self) -> bool:
+        return self.encoding != "utf-8"
+
+    def note(self, label: str) -> str:
+        """What was converted, for the user: "x.txt was Windows-1258 text; converted to UTF-8"."""
+        return f"{label} was {encoding_name(self.encoding)} text; converted to UTF-8" if self.converted else ""
+
+
+def decode_report(data: bytes, label: str) -> Decoded:
+    """UTF-8 as is; otherwise the encoding charset-normalizer detects (Windows-1258, UTF-16 with or without
+    BOM, …), normalised to NFC; a ReportError when the bytes are no text at all.
+
+    NFC matters for Windows-1258: it writes tone marks as combining characters ("ộ" = "ô" + dot below),
+    which would otherwise never match the precomposed letters of questions and of the other reports.
+    Decoding keeps every line break where it was, so cited line numbers stay those of the original file.
+    """
+    if b"\x00" not in data:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            _refuse_damaged_utf8(data, label, exc)
+        else:
+            if _junk_share(text) > _BINARY_SHARE:
+                raise ReportError(_binary_message(label))
+            return Decoded(text, "utf-8")
+    match = charset_normalizer.from_bytes(data).best()
+    if match is None:
         raise ReportError(_binary_message(label))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if _junk_share(data.decode("utf-8", "replace")) > _BINARY_SHARE:
-            raise ReportError(_binary_message(label)) from exc
+    text = unicodedata.normalize("NFC", str(match))
+    if _junk_share(text) > _BINARY_SHARE or not text.strip():
+        raise ReportError(_binary_message(label))
+    encoding = "utf-8" if match.encoding in ("utf_8", "ascii") else match.encoding
+    return Decoded(text, encoding)
+
+
+def _refuse_damaged_utf8(data: bytes, label: str, exc: UnicodeDecodeError) -> None:
+    """UTF-8 with a few bad bytes is a damaged file, not a legacy encoding: guessing one would garble
+    every correct letter, so it is refused with the offset. Legacy text decodes to almost only U+FFFD."""
+    lenient = data.decode("utf-8", "replace")
+    bad = lenient.count("\ufffd")
+    good = sum(ord(ch) > 127 for ch in lenient) - bad
+    if good > 2 * bad:
         raise ReportError(
             f"{label} is not valid UTF-8 text (bad byte at offset {exc.start}); "
             "save it with UTF-8 encoding and upload it again."
         ) from exc
-    if _junk_share(text) > _BINARY_SHARE:
-        raise ReportError(_binary_message(label))
-    return text
+
+
+def encoding_name(codec: str) -> str:
+    """A codec name as people know it: cp1258 → Windows-1258, utf_16_le → UTF-16 LE."""
+    name = codec.lower().replace("_", "-")
+    if name.startswith("cp125"):
+        return "Windows-" + name[2:]
+    if name.startswith("utf-"):
+        return name.upper().replace("-LE", " LE").replace("-BE", " BE")
+    return {"latin-1": "Latin-1", "iso8859-1": "Latin-1"}.get(name, name.upper())
+
+
+def convert_to_utf8(path: Path) -> str:
+    """Rewrite a report that is not UTF-8 as UTF-8 (NFC), keeping the original under ``originals/``.
+
+    ``baocao index`` runs this on every report, so the files the index cites, the app shows and the eval
+    scorer reads are all UTF-8. Returns what was converted ("" when nothing was).
+    """
+    data = _read_bytes(path, path.name)
+    decoded = decode_report(data, path.name)
+    if not decoded.converted:
+        return ""
+    _write_atomic(path.parent / ORIGINALS_DIR / path.name, data)
+    _write_atomic(path, decoded.text.encode("utf-8"))
+    return f"{decoded.note(path.name)} (original kept in {ORIGINALS_DIR}/{path.name})"
+
+
+def _decode(data: bytes, label: str) -> str:
+    """The text of a report file (any encoding ``decode_report`` reads), or a ReportError saying why not."""
+    return decode_report(data, label).text
 
 
 def _junk_share(text: str) -> float:

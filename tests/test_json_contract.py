@@ -184,7 +184,7 @@ def test_ask_jsonl_reports_bad_lines_by_number_and_answers_the_rest(tmp_path):
         b'{"id": "ctrl", "question": "What\x01\x02 is \x07 Bo Sinh\x1b[31m forest cover?"}',
         json.dumps({"id": "good-2", "question": "Chỉ tiêu che phủ rừng của xã Bó Sinh đến năm 2030?"},
                    ensure_ascii=False).encode("utf-8"),  # 5
-        b"",  # 6: blank, skipped
+        b"",  # 6: blank: an error record too, so output line N stays input line N
         json.dumps({"id": "escaped-ctrl", "question": "\u0000\u0007 What is Mai S\u01a1n's health insurance "
                     "target for 2030?"}).encode("utf-8"),  # 7: escaped control chars are valid JSON
     ]
@@ -194,9 +194,9 @@ def test_ask_jsonl_reports_bad_lines_by_number_and_answers_the_rest(tmp_path):
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(records) == 6  # every non-blank input line has its record
+    assert len(records) == 7  # every input line has its record
     errors = {r["line"]: r for r in records if r["status"] == "error"}
-    assert set(errors) == {2, 3, 4}
+    assert set(errors) == {2, 3, 4, 6}
     for line_no, record in errors.items():
         assert f"line {line_no}" in record["answer"]
     answered = [r for r in records if r["status"] != "error"]

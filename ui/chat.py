@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import gradio as gr
 
+from assistant.limits import loads_bounded
 from assistant.schema import STATUS_ERROR, Answer
 from ui.render import answer_markdown, placeholder, sources_html, user_markdown
 from ui.state import HOLDER
@@ -24,6 +25,7 @@ EXAMPLES = [
     "Tỷ lệ dân số tham gia bảo hiểm y tế của xã Mai Sơn đến năm 2030?",
 ]
 MAX_HISTORY = 12  # messages sent back as context; follow-ups only need the last full question
+MAX_ANSWER_CONTEXT = 1000  # characters of each earlier answer sent back: the rules read only the questions
 
 
 def ask(question: str, history: str | list[dict] | None = None, commune: str | None = None,
@@ -43,24 +45,25 @@ def answer_question(question: object, history: object, commune: str | None, peri
         return Answer(status=STATUS_ERROR, answer=HOLDER.busy_message)
     try:
         turns = parse_history(history)
-    except ValueError as exc:
+    except ValueError as exc:  # InputRejected (nesting limit) is a ValueError too
         return Answer(status=STATUS_ERROR, answer=str(exc))
     return assistant.ask(question, turns, commune=_filter(commune), period=_filter(period))
 
 
-def parse_history(history: object) -> list[dict]:
-    """History from the API or the UI: a list of messages, a JSON string of one, or nothing."""
+def parse_history(history: object) -> list[dict] | None:
+    """History from the API or the UI: a list of messages, a JSON string of one, or nothing.
+
+    A JSON string is checked for nesting before it is parsed (``assistant.limits``); the turns themselves
+    are checked by ``Assistant.ask``, which refuses bad ones by number instead of dropping them.
+    """
     if history in (None, "", []):
         return []
     if isinstance(history, str):
         try:
-            history = json.loads(history)
+            history = loads_bounded(history, HOLDER.settings, "history")
         except json.JSONDecodeError as exc:
             raise ValueError("history must be a JSON list of {role, content} messages") from exc
-    if not isinstance(history, list):
-        raise ValueError("history must be a list of {role, content} messages")
-    turns = [{"role": m.get("role"), "content": m.get("content")} for m in history if isinstance(m, dict)]
-    return [t for t in turns if t["role"] in ("user", "assistant") and isinstance(t["content"], str)]
+    return history  # type: ignore[return-value]
 
 
 def _filter(value: str | None) -> str | None:
@@ -87,7 +90,8 @@ def respond(question: str, turns: list[dict], commune: str, period: str) -> Iter
     pending = [*turns, {"role": "user", "content": question}]
     waiting = {"role": "assistant", "content": "_Searching the reports…_"}
     yield display(pending) + [waiting], "", placeholder("Looking for passages…"), turns
-    history = [{"role": t["role"], "content": t["content"]} for t in turns][-MAX_HISTORY:]
+    history = [{"role": t["role"], "content": t["content"] if t["role"] == "user"
+                else t["content"][:MAX_ANSWER_CONTEXT]} for t in turns][-MAX_HISTORY:]
     answer = answer_question(question, history, commune, period)
     done = [*pending, {"role": "assistant", "content": answer.answer, "shown": answer_markdown(answer)}]
     yield display(done), "", sources_html(HOLDER.settings.reports_dir, answer, question), done

@@ -7,11 +7,13 @@ change the index is rebuilt incrementally and a fresh Assistant is swapped in fo
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
+from gradio.utils import get_upload_folder
 
 from index.build import build_index
 from index.loaders import ORIGINALS_DIR, ReportError, import_report, list_reports
@@ -19,15 +21,33 @@ from ui.compare import refreshed_topics
 from ui.render import notice
 from ui.state import HOLDER
 
-COLUMNS = ["commune", "file", "passages", "targets", "former units", "last indexed"]
+COLUMNS = ["commune", "file", "versions", "passages", "targets", "former units", "last indexed"]
 
 
 def documents_frame() -> pd.DataFrame:
-    """The indexed reports as a table (empty while the index loads)."""
+    """The indexed reports as a table (empty while the index loads); a commune with several files is marked."""
     assistant = HOLDER.get()
     docs = assistant.documents() if assistant else []
-    rows = [[d["commune"], d["file"], d["passages"], d["targets"], d["former_units"], d["indexed"]] for d in docs]
+    versions = assistant.versions if assistant else {}
+    rows = [[d["commune"], d["file"], version_mark(d["file"], versions.get(d["commune"], [])), d["passages"],
+             d["targets"], d["former_units"], d["indexed"]] for d in docs]
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def version_mark(file: str, files: list[str]) -> str:
+    """"⚠ 2 versions (also: x.txt); keep one" for a commune with several reports, else "" (one version)."""
+    if len(files) < 2:
+        return ""
+    others = ", ".join(f for f in files if f != file)
+    return f"⚠ {len(files)} versions (also: {others}); keep one"
+
+
+def conflict_of(file: str) -> list[str]:
+    """The other report files of ``file``'s commune (a revised copy beside the original), if any."""
+    assistant = HOLDER.get()
+    if assistant is None:
+        return []
+    return next((f for f in assistant.versions.values() if file in f), [])
 
 
 def report_files() -> list[str]:
@@ -52,24 +72,73 @@ def _rebuild(progress: gr.Progress) -> str:
 
 
 def upload(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 - Gradio's idiom
-    """Validate, store and index one uploaded report; a bad file is refused with the reason."""
+    """Validate, store and index one uploaded report; a bad file is refused with the reason.
+
+    Gradio's copy of the upload is deleted either way: the reports folder holds the only copy, so a
+    removed report leaves nothing behind that ``/gradio_api/file=`` could still serve.
+    """
     if not path:
         return _refresh(notice(""))
-    settings, name = HOLDER.settings, Path(path).name
+    try:
+        return _import_and_index(Path(path), progress)
+    finally:
+        _discard_upload(Path(path))
+
+
+def _import_and_index(path: Path, progress: gr.Progress) -> tuple:
+    settings, name, notes = HOLDER.settings, path.name, []
     with HOLDER.write_lock:
         try:
-            stored = import_report(Path(path), settings.reports_dir, original_name=name,
-                                   max_bytes=settings.max_upload_bytes)
+            stored = import_report(path, settings.reports_dir, original_name=name,
+                                   max_bytes=settings.max_upload_bytes, notes=notes)
         except (ReportError, OSError) as exc:
-            gr.Warning(str(exc))
             return _refresh(notice(f"Not added: {exc}", "error"))
         try:
             line = _rebuild(progress)
         except Exception as exc:  # noqa: BLE001 - undo the import so the index stays as it was
             _delete_report(stored.name)
-            print(f"indexing {stored.name} failed: {exc!r}", file=sys.stderr)
+            print(f"indexing {stored.name} failed: {type(exc).__name__}", file=sys.stderr)
             return _refresh(notice(f"Not added: indexing {name} failed ({exc}).", "error"))
-    return _refresh(notice(f"Added {name} as {stored.name}. Index: {line}", "ok"))
+    others = [f for f in conflict_of(stored.name) if f != stored.name]
+    if others:
+        notes.append(f"its commune already has {', '.join(others)}: both are kept as versions and answers name "
+                     "the file they quote; choose one below and press “Keep only this version”")
+    extra = "".join(f" Note: {n}." for n in notes)
+    return _refresh(notice(f"Added {name} as {stored.name}.{extra} Index: {line}", "ok"))
+
+
+def _discard_upload(path: Path) -> None:
+    """Delete Gradio's cached copy of an upload (and its per-upload folder when that is now empty).
+
+    Only inside Gradio's upload folder: a path from anywhere else is the caller's file, not a cache.
+    """
+    cache = Path(get_upload_folder()).resolve()
+    path = path.resolve()
+    if path == cache or not path.is_relative_to(cache):
+        return
+    path.unlink(missing_ok=True)
+    if path.parent != cache:
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
+
+
+def keep_version(file: str | None, confirmed: bool, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+    """Resolve a conflict: keep ``file`` and remove the other reports of its commune, then re-index."""
+    others = [f for f in conflict_of(file or "") if f != file]
+    if not file or not others:
+        return _refresh(notice("Choose a report whose commune has several versions (marked ⚠).", "error"))
+    if not confirmed:
+        return _refresh(notice(f"Tick “Yes, remove this report” to confirm removing {', '.join(others)}.",
+                               "error"), keep=file)
+    with HOLDER.write_lock:
+        for other in others:
+            _delete_report(other)
+        try:
+            line = _rebuild(progress)
+        except Exception as exc:  # noqa: BLE001 - the previous index generation keeps answering
+            print(f"re-indexing after keeping {file} failed: {type(exc).__name__}", file=sys.stderr)
+            return _refresh(notice(f"Removed {', '.join(others)}, but re-indexing failed ({exc}).", "error"))
+    return _refresh(notice(f"Kept {file}; removed {', '.join(others)}. Index: {line}", "ok"))
 
 
 def remove(file: str | None, confirmed: bool, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
@@ -85,7 +154,7 @@ def remove(file: str | None, confirmed: bool, progress: gr.Progress = gr.Progres
         try:
             line = _rebuild(progress)
         except Exception as exc:  # noqa: BLE001 - the previous index generation keeps answering
-            print(f"re-indexing after removing {file} failed: {exc!r}", file=sys.stderr)
+            print(f"re-indexing after removing {file} failed: {type(exc).__name__}", file=sys.stderr)
             return _refresh(notice(f"Removed {file}, but re-indexing failed ({exc}).", "error"))
     return _refresh(notice(f"Removed {file}. Index: {line}", "ok"))
 
@@ -116,7 +185,8 @@ def picker_updates() -> tuple:
 def build_documents_tab(pickers: list[gr.components.Component]) -> dict:
     """Lay out the documents tab; changes also refresh the pickers of the other tabs (``picker_updates``)."""
     table = gr.Dataframe(documents_frame(), label="Indexed reports", interactive=False, wrap=True,
-                         column_widths=["120px", "170px", "90px", "80px", "330px", "170px"], elem_id="documents-table")
+                         column_widths=["120px", "170px", "170px", "90px", "80px", "260px", "170px"],
+                         elem_id="documents-table")
     message = gr.HTML(elem_id="documents-message")
     with gr.Row(elem_id="documents-actions"):
         with gr.Column(min_width=280):
@@ -124,11 +194,15 @@ def build_documents_tab(pickers: list[gr.components.Component]) -> dict:
                         f"{HOLDER.settings.max_upload_bytes // (1024 * 1024)} MB.")
             file = gr.File(label="Report file", file_count="single", type="filepath", elem_id="upload")
         with gr.Column(min_width=280):
-            gr.Markdown("#### Remove a report\nDeletes the file from `data/reports/` and re-indexes.")
+            gr.Markdown("#### Remove a report\nDeletes the file from `data/reports/` and re-indexes. For a commune "
+                        "with several versions (⚠), “Keep only this version” removes the others.")
             chosen = gr.Dropdown(report_files(), value=None, label="Report", elem_id="remove-file")
             confirm = gr.Checkbox(label="Yes, remove this report", value=False, elem_id="remove-confirm")
-            delete = gr.Button("Remove report", variant="stop", elem_id="remove-btn")
+            with gr.Row():
+                delete = gr.Button("Remove report", variant="stop", elem_id="remove-btn")
+                keep = gr.Button("Keep only this version", variant="secondary", elem_id="keep-btn")
     outputs = [table, message, file, chosen, confirm, *pickers]
     file.upload(upload, file, outputs, api_visibility="private")
     delete.click(remove, [chosen, confirm], outputs, api_visibility="private")
+    keep.click(keep_version, [chosen, confirm], outputs, api_visibility="private")
     return {"table": table, "remove": chosen}

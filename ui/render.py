@@ -1,7 +1,11 @@
 """HTML for the app: source cards, chat messages, badges.
 
 Every piece of user text and report text goes through ``html.escape`` here before it reaches a
-``gr.HTML`` or the chatbot, so a question like ``<script>…</script>`` is shown, never run.
+``gr.HTML`` or the chatbot, so a question like ``<script>…</script>`` is shown, never run. Where the
+text lands in Markdown (the chatbot, ``gr.Markdown``) it is escaped as Markdown too (``literal_markdown``):
+a report line holding ``![x](http://host/x.png)`` must read as that text, because rendered as an image it
+makes every reader's browser fetch the URL. Markdown built from such text (the eval report) is rendered
+here with raw HTML and images off (``safe_markdown_html``).
 """
 
 from __future__ import annotations
@@ -12,10 +16,15 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from markdown_it import MarkdownIt
+
 from assistant.schema import STATUS_ERROR, STATUS_NOT_FOUND, Answer, Citation, TableRow
+from index.loaders import ReportError, read_report
 
 CONTEXT_LINES = 3  # raw report lines shown around a cited passage
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+# Markdown's punctuation, plus "$" (the chatbot's LaTeX delimiters) and ":" (a URL's "://" escaped is no
+# autolink, where backslash escapes would stay visible: "127\\.0\\.0\\.1").
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~$:])")
 _SAFE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.txt")
 
 
@@ -29,14 +38,32 @@ def text_esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def user_markdown(text: str) -> str:
-    """A user's message for the chatbot: escaped as HTML *and* as Markdown, so it shows literally."""
+def literal_markdown(text: str) -> str:
+    """Any text for a Markdown component: escaped as HTML *and* as Markdown, so it shows literally
+    (no image is loaded, no link or heading made, no HTML run)."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text_esc(text))
 
 
+def user_markdown(text: str) -> str:
+    """A user's message for the chatbot, shown literally."""
+    return literal_markdown(text)
+
+
+@lru_cache(maxsize=1)
+def _markdown_renderer() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
+
+
+def safe_markdown_html(markdown: str) -> str:
+    """Markdown written by our code around quoted text (the eval report) as HTML for ``gr.HTML``: tables and
+    emphasis work, raw HTML is escaped and ``![…](url)`` stays text, so nothing in it is fetched or run."""
+    return _markdown_renderer().render(markdown)
+
+
 def answer_markdown(answer: Answer) -> str:
-    """An answer for the chatbot: escaped text, with a visible badge when nothing was found."""
-    body = text_esc(answer.answer)
+    """An answer for the chatbot: its text shown literally (it quotes reports), with a badge when nothing
+    was found."""
+    body = literal_markdown(answer.answer)
     if answer.status == STATUS_NOT_FOUND:
         return f'<span class="badge badge-muted">Not in the reports</span>\n\n{body}'
     if answer.status == STATUS_ERROR:
@@ -60,9 +87,12 @@ def highlight(text: str, figures: list[str]) -> str:
 
 @lru_cache(maxsize=32)
 def _report_lines(path: str, mtime: float) -> tuple[str, ...]:
-    """A report's lines, cached per file version (mtime in the key drops stale copies)."""
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
-    return tuple(unicodedata.normalize("NFC", line) for line in text.split("\n"))  # NFD marks render badly
+    """A report's lines as the index read them (same decoding, same numbering), cached per file version."""
+    try:
+        lines = read_report(Path(path)).lines
+    except ReportError:
+        return ()
+    return tuple(unicodedata.normalize("NFC", line) for line in lines)  # NFD marks render badly
 
 
 def report_lines(reports_dir: Path, file: str) -> tuple[str, ...]:

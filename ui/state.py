@@ -27,10 +27,20 @@ class AssistantHolder:
         self.write_lock = threading.Lock()  # one upload/removal/rebuild at a time
         self._assistant: Assistant | None = None
         self._factory: Factory | None = None
-        self.settings: Settings = get_settings()
+        self._settings: Settings | None = None  # read on first use: a bad BAOCAO_* is reported, not raised on import
         self.status = "Loading the index…"
         self.error: str | None = None
         self._loading = threading.Lock()  # held while the index is opened or first built
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = get_settings()
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self._settings = value
 
     def configure(self, factory: Factory, settings: Settings) -> None:
         """Set how to open the Assistant; drops any previous one (a new app, e.g. in tests)."""
