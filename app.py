@@ -26,6 +26,7 @@ from ui.chat import ask, build_chat_tab
 from ui.compare import build_compare_tab
 from ui.documents import build_documents_tab, communes, documents_frame, picker_updates, report_files
 from ui.evals import build_evals_tab
+from ui.facts_api import facts
 from ui.render import notice
 from ui.scorecard import build_scorecard_tab
 from ui.state import HOLDER, Factory
@@ -73,6 +74,7 @@ def build_app(assistant_factory: Callable[[], object] | None = None, settings: S
             with gr.Tab("Documents", id="documents"):
                 docs = build_documents_tab(pickers)
         gr.api(ask, api_name="ask")
+        gr.api(facts, api_name="facts")  # the fact records (baocao facts), README "Facts"
         fresh = [docs["table"], docs["remove"], *pickers]
         demo.load(_fresh_lists, None, fresh, api_visibility="private")  # another user may have changed reports
         timer = gr.Timer(2.0, active=assistant is None)

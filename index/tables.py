@@ -82,12 +82,13 @@ def _close(current: list[Block], rows: list[TableRow], group: str | None) -> Non
     cells = [first.group("rest") or ""] + [b.text for b in current[1:]]
     text = re.sub(r"\s+", " ", " ".join(c for c in cells if c)).strip()
     row = TableRow(first.group("num"), text, current[0].line_start, current[-1].line_end, group)
-    _parse_cells(row)
+    parse_cells(row)
     rows.append(row)
     current.clear()
 
 
-def _parse_cells(row: TableRow) -> None:
+def parse_cells(row: TableRow) -> None:
+    """Tell a row's cells apart: indicator, unit, plan (NQ), result, % and assessment."""
     body = row.text
     assessment = _ASSESSMENT.search(body)
     if assessment:

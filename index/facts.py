@@ -1,0 +1,388 @@
+"""Every quantified statement of a report as a record: targets, results and the commune profile.
+
+Built at index time from the passages (no embedding, no model): the numbered 2025-2030 target
+list, 2030 targets inside the task sections, 2020-2025 results in prose, footnotes (often one
+figure per former commune) and appendix table rows (plan / result / % / assessment), and the
+profile (area, population, party organisations). A sentence that holds several indicators
+("đàn trâu 3.550 con; đàn bò 7.210 con") gives one record per indicator; figures that only
+continue one indicator ("từ 44,08% xuống còn 14,52%") are values of the same record.
+
+Each record cites the narrowest line range of the shipped file its ``text`` stands in, so a
+record can be checked, and carries a canonical ``indicator_key`` from ``data/indicators.tsv``
+(index/lexicon.py) so the same indicator lines up across communes. The JSON is a contract
+(README, "Facts").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+from index.cleaning import ROLE_FOOTNOTE, ROLE_TABLE, ROLE_TEXT, CleanLine
+from index.communes import CommuneInfo
+from index.figures import ZERO, Value, content_figures, folded_words, mask, read_value, zero_statements
+from index.lexicon import Lexicon
+from index.schema import KIND_FOOTNOTE, KIND_TABLE_ROW, KIND_TARGET, PERIOD_PLAN, PERIOD_REVIEW, Passage
+from index.tables import TableRow, parse_cells
+from index.text import fold, parse_vn_number
+
+PERIOD_PROFILE = "profile"
+SOURCE_TARGET_LIST, SOURCE_TASK, SOURCE_PROSE = "target_list", "task_section", "prose"
+SOURCE_FOOTNOTE, SOURCE_TABLE, SOURCE_PROFILE = "footnote", "table", "profile"
+
+# Words that link an indicator to its figure or one figure to the next; they name no indicator.
+_CONNECTORS = set("""
+dat la co con xuong tu len giam tang nam tro tren duoi khoang va den bang so voi ke hoach chi tieu nghi quyet
+dai hoi trong do uoc binh quan moi hang vuot nq kh tong so hon gan xap xi it nhat toi thieu da duoc cua nhu
+dat nhung tai o the cu phan dau duy tri muc ve cho hien nay nay thi rieng dia ban xa thi tran cac gom tinh
+cao lai khong quy mo chiem dong thoi tuong ung nang on dinh giu vung lan luot dat tiep tuc ti toi da
+""".split())
+_PROFILE_TITLE = re.compile(r"khai qu|dac diem")
+_PROFILE_WORDS = re.compile(r"to chuc dang|dang vien|dien tich|dan so|\bban\b|\bho\b|chi bo|nhan khau|dan toc")
+_TRIM_LEAD = re.compile(r"(?i)^[\s\-–+•*:,.;)]*(?:(?:và|trong đó|riêng|đồng thời|với|đã|có|gồm|là|của)\s+)*")
+_TRIM_TAIL = re.compile(
+    r"(?i)(?:\s|[,:;(\-–])*(?:(?:ước đạt|ước|đạt|đạt được|là|có|còn|giảm còn|giảm xuống còn|xuống còn|giảm xuống|"
+    r"tăng lên|tăng|giảm|lên|từ|trên|dưới|khoảng|gần|hơn|trở lên|bằng|với|được|đến|tới|ít nhất|tối thiểu|"
+    r"không dưới|không quá|tối đa|chiếm|bình quân|hằng năm|hàng năm|mỗi năm|và|trong đó|duy trì|phấn đấu|"
+    r"đến năm|năm|tổng số|tổng|gồm|cả|của|thêm|mới|đạt tỷ lệ|thực hiện|hỗ trợ)(?=\W*$)[\s,:;(\-–]*)+$"
+)
+_PLAN = re.compile(
+    r"(?i)\((?:Nghị quyết|NQ|chỉ tiêu|kế hoạch|KH)[^()]{0,60}?(?:là|đề ra|giao|:)?\s*(?P<fig>\d+(?:[.,]\d+)*\s*%?)"
+    r"[^()]{0,20}\)"
+)
+_RATIO = re.compile(
+    r"(?i)(?:đạt|bằng|=)\s*(?P<fig>\d+(?:[.,]\d+)*)\s*%\s*(?:so với\s+)?(?:kế hoạch|KH|chỉ tiêu|mục tiêu|NQ|Nghị quyết)"
+)
+_ASSESS = re.compile(
+    r"(?i)\b(?P<a>không đạt|chưa đạt|đạt và vượt|vượt|đạt)\s+(?:so với\s+)?(?:chỉ tiêu|kế hoạch|mục tiêu|KH|NQ|"
+    r"Nghị quyết)"
+)
+_ITEM_PREFIX = re.compile(r"^\s*\(\s*\d+\s*\)\s*[-–.:]?\s*|^\s*\d{1,2}\.\s+")
+_SEGMENT_END = re.compile(r";|(?<=[.!?])\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9(\-+])|(?<=\.)\s*(?=\(\d{1,2}\))")
+
+
+@dataclass
+class Fact:
+    id: str
+    commune: str
+    unit: str | None
+    period: str
+    indicator: str
+    indicator_en: str | None
+    indicator_key: str | None
+    values: list[Value]
+    plan: dict | None
+    ratio: float | None
+    assessment: str | None
+    source: str
+    file: str
+    line_start: int
+    line_end: int
+    section: str
+    text: str
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["values"] = [v.to_json() for v in self.values]
+        return d
+
+
+@dataclass
+class _Draft:
+    """A record being read from one segment: where its text starts and ends in the passage."""
+
+    indicator: str
+    start: int
+    end: int
+    unit: str | None
+    values: list[Value] = field(default_factory=list)
+    plan: dict | None = None
+    ratio: float | None = None
+    assessment: str | None = None
+
+
+class LineLocator:
+    """Maps a span of a passage's text back to the exact lines of the shipped file it was read from.
+
+    Cleaning only removes whitespace and footnote markers inside a line, so the passage text
+    without whitespace is a run of the squashed cleaned lines (of the passage's role) in its range.
+    """
+
+    def __init__(self, lines: list[CleanLine]) -> None:
+        self.lines = {ln.no: ln for ln in lines}
+
+    def span_lines(self, p: Passage, start: int, end: int) -> tuple[int, int]:
+        role = {KIND_FOOTNOTE: ROLE_FOOTNOTE, KIND_TABLE_ROW: ROLE_TABLE}.get(p.kind, ROLE_TEXT)
+        rows = [(no, _squash(self.lines[no].text)) for no in range(p.line_start, p.line_end + 1)
+                if no in self.lines and self.lines[no].role == role and self.lines[no].text]
+        flat = "".join(s for _, s in rows)
+        whole = _squash(p.text)
+        offset = flat.find(whole)
+        if offset < 0 or not rows:
+            return p.line_start, p.line_end
+        first = offset + len(_squash(p.text[:start]))
+        last = first + max(len(_squash(p.text[start:end])), 1) - 1
+        bounds, seen = [], 0
+        for no, s in rows:
+            bounds.append((no, seen, seen + len(s)))
+            seen += len(s)
+        line_start = next((no for no, a, b in bounds if a <= first < b), p.line_start)
+        line_end = next((no for no, a, b in bounds if a <= last < b), p.line_end)
+        return line_start, max(line_start, line_end)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def report_facts(passages: list[Passage], lines: list[CleanLine], commune: CommuneInfo,
+                 lexicon: Lexicon) -> list[Fact]:
+    """All fact records of one report, in file order."""
+    locator = LineLocator(lines)
+    out: list[Fact] = []
+    for p in passages:
+        period, source = classify(p)
+        if period is None:
+            continue
+        drafts = _table_drafts(p) if p.kind == KIND_TABLE_ROW else _text_drafts(p, commune)
+        for n, d in enumerate(drafts):
+            out.append(_fact(p, d, n, period, source, locator, lexicon, list(commune.former_units)))
+    return out
+
+
+def classify(p: Passage) -> tuple[str | None, str]:
+    """(period, source) of a passage's records; period None: no records (the congress preamble)."""
+    titles = fold(p.section)
+    if p.period != PERIOD_PLAN and (_PROFILE_TITLE.search(titles) or (
+            "›" not in p.section and p.section and _PROFILE_WORDS.search(fold(p.text)))):
+        return PERIOD_PROFILE, SOURCE_PROFILE
+    if p.period == PERIOD_PLAN:
+        return PERIOD_PLAN, SOURCE_TARGET_LIST if p.kind == KIND_TARGET else SOURCE_TASK
+    if p.period == PERIOD_REVIEW:
+        source = {KIND_FOOTNOTE: SOURCE_FOOTNOTE, KIND_TABLE_ROW: SOURCE_TABLE}.get(p.kind, SOURCE_PROSE)
+        return PERIOD_REVIEW, source
+    return None, ""
+
+
+def _fact(p: Passage, d: _Draft, n: int, period: str, source: str, locator: LineLocator,
+          lexicon: Lexicon, units: list[str]) -> Fact:
+    text = p.text[d.start:d.end].strip()
+    lead = len(p.text[d.start:d.end]) - len(p.text[d.start:d.end].lstrip())
+    start, end = locator.span_lines(p, d.start + lead, d.start + lead + len(text))
+    indicator = _tidy(d.indicator, units)
+    key = lexicon.match(indicator)
+    return Fact(
+        id=f"{p.file}:{start}-{end}:{n}", commune=p.commune, unit=d.unit or p.unit, period=period,
+        indicator=indicator, indicator_en=lexicon.english(key), indicator_key=key, values=d.values, plan=d.plan,
+        ratio=d.ratio, assessment=d.assessment, source=source, file=p.file, line_start=start, line_end=end,
+        section=p.section, text=text,
+    )
+
+
+# --- table rows ---------------------------------------------------------------------------------
+def _table_drafts(p: Passage) -> list[_Draft]:
+    """A rebuilt appendix row read with its columns: indicator, unit, plan (NQ), result, %, assessment."""
+    row = TableRow(p.number or "", p.text, p.line_start, p.line_end, p.group)
+    parse_cells(row)
+    if not row.indicator or row.result is None:
+        return _text_drafts(p, None)
+    unit = _table_unit(row.unit)
+    result = Value(parse_vn_number(row.result), None, row.result, unit, None)
+    plan = {"number": parse_vn_number(row.target or ""), "text": row.target, "unit": unit} if row.target else None
+    ratio = parse_vn_number(row.percent.rstrip(",")) if row.percent else None
+    assessment = row.assessment.lower() if row.assessment else None
+    return [_Draft(row.indicator, 0, len(p.text), None, [result], plan, ratio, assessment)]
+
+
+def _table_unit(unit: str | None) -> str | None:
+    if not unit:
+        return None
+    return {"triệu": "triệu đồng"}.get(unit.lower(), unit.lower())
+
+
+# --- prose, footnotes, target items ----------------------------------------------------------------
+def _text_drafts(p: Passage, commune: CommuneInfo | None) -> list[_Draft]:
+    units = list(commune.former_units) if commune else []
+    topic = _footnote_topic(p) if p.kind == KIND_FOOTNOTE else ""
+    drafts: list[_Draft] = []
+    for start, end in _segments(p.text):
+        drafts.extend(_segment_drafts(p.text, start, end, units, topic, drafts[-1] if drafts else None))
+    return drafts
+
+
+def _segments(text: str) -> Iterable[tuple[int, int]]:
+    """Clauses of a passage: sentences, cut again at ";" (each usually one indicator)."""
+    start = 0
+    for m in _SEGMENT_END.finditer(text):
+        if text[start:m.start()].strip():
+            yield start, m.start()
+        start = m.end()
+    if text[start:].strip():
+        yield start, len(text)
+
+
+def _footnote_topic(p: Passage) -> str:
+    """What a footnote is about: the words before its marker, from its section ("Chú thích 2: “…”")."""
+    m = re.search(r"Chú thích \d+: “…(?P<t>[^”]*)”", p.section)
+    if not m:
+        return ""
+    figs = content_figures(m.group("t"))
+    return m.group("t")[: figs[-1].start()] if figs else m.group("t")
+
+
+def _segment_drafts(text: str, seg_start: int, seg_end: int, units: list[str], topic: str,
+                    previous: _Draft | None) -> list[_Draft]:
+    segment = text[seg_start:seg_end]
+    special = _special_spans(segment)
+    drafts: list[_Draft] = []
+    cursor = 0  # where the text since the last value starts (inside the segment)
+    figure_first = False
+    unit_now = _unit_in(segment[:_first_fig_start(segment)], units)
+    for m in content_figures(segment):
+        if any(a <= m.start() < b for a, b, _ in special):
+            continue
+        lead = segment[cursor:m.start()]
+        value, end = read_value(segment, m, segment[:m.start()])
+        named_unit = _unit_in(lead, units)
+        content = _content_words(lead, units)
+        if drafts and not content and not named_unit:
+            drafts[-1].values.append(value)
+            drafts[-1].end = seg_start + end
+        elif drafts and not content and named_unit:  # "…; xã Tú Nang: 7035 con": same indicator, next unit
+            drafts.append(_Draft(drafts[-1].indicator, seg_start + cursor, seg_start + end, named_unit, [value]))
+        else:
+            indicator = lead
+            if figure_first or (not content and not drafts):
+                trailing = _trailing_indicator(segment, end)
+                if not content and trailing:
+                    figure_first, indicator = True, trailing
+                elif not content:
+                    indicator = _inherited(topic, previous)
+            if figure_first and drafts:
+                indicator = _trailing_indicator(segment, end) or indicator
+            start = cursor if drafts else 0
+            drafts.append(_Draft(indicator, seg_start + start, seg_start + end, named_unit or unit_now, [value]))
+        cursor = end
+        if named_unit:
+            unit_now = named_unit
+    if drafts:
+        drafts[-1].end = seg_end
+        _results(segment, drafts, special)
+    drafts.extend(_zero_drafts(segment, seg_start, units))
+    return drafts
+
+
+def _first_fig_start(segment: str) -> int:
+    figs = content_figures(segment)
+    return figs[0].start() if figs else len(segment)
+
+
+def _special_spans(segment: str) -> list[tuple[int, int, str]]:
+    """Figures that say how a result compares with its target, not values: "(NQ là 65%)", "đạt 135,4% so với NQ"."""
+    spans = [(m.start(), m.end(), "plan") for m in _PLAN.finditer(segment)]
+    spans += [(m.start("fig"), m.end(), "ratio") for m in _RATIO.finditer(segment)]
+    return spans
+
+
+def _results(segment: str, drafts: list[_Draft], special: list[tuple[int, int, str]]) -> None:
+    """Plan, % of plan and assessment written in a result sentence go to its last record."""
+    target = drafts[-1]
+    for a, b, kind in special:
+        if kind == "plan" and target.plan is None:
+            fig = _PLAN.match(segment, a)
+            if fig:
+                number = fig.group("fig").strip()
+                target.plan = {"number": parse_vn_number(number.rstrip("%").strip()), "text": number,
+                               "unit": "%" if number.endswith("%") else None}
+        elif kind == "ratio" and target.ratio is None:
+            target.ratio = parse_vn_number(segment[a:b].split("%")[0].strip())
+    m = _ASSESS.search(segment)
+    if m:
+        word = m.group("a").lower()
+        target.assessment = "vượt" if word in ("vượt", "đạt và vượt") else word
+    _fraction_result(segment, target)
+
+
+def _fraction_result(segment: str, d: _Draft) -> None:
+    """A result item "Diện tích cây ăn quả: 562/562ha, đạt 100% so với NQ": result / plan."""
+    if d.plan is not None or d.ratio is None or not d.values:
+        return
+    m = re.search(r":\s*(?P<r>\d+(?:[.,]\d+)*)\s*/\s*(?P<p>\d+(?:[.,]\d+)*)", segment)
+    if m:
+        d.values = [Value(parse_vn_number(m.group("r")), None, m.group(0).lstrip(": "), d.values[0].unit, None)]
+        d.plan = {"number": parse_vn_number(m.group("p")), "text": m.group("p"), "unit": d.values[0].unit}
+
+
+def _zero_drafts(segment: str, seg_start: int, units: list[str]) -> list[_Draft]:
+    """"không còn hộ nghèo": a value of zero, spelled in words."""
+    out = []
+    for a, b, what in zero_statements(segment):
+        value = Value(0.0, None, segment[a:b].strip(), None, ZERO)
+        out.append(_Draft(what, seg_start, seg_start + len(segment), _unit_in(segment[:a], units), [value]))
+    return out
+
+
+def _content_words(lead: str, units: list[str]) -> list[str]:
+    """The words of ``lead`` that could name an indicator (not connectors, units or unit names)."""
+    cleaned = mask(lead) if lead else ""
+    for unit in units:
+        cleaned = re.sub(re.escape(fold(unit)), " ", fold(cleaned))
+    cleaned = re.sub(r"\([^)]*\)", " ", fold(cleaned))
+    words = [w for w in folded_words(cleaned) if w not in _CONNECTORS]
+    unit_words = {"ha", "tan", "con", "km", "nguoi", "trieu", "ty", "dong", "luot", "tieu", "chi", "htx"}
+    return [w for w in words if w not in unit_words] if len(words) < 2 else words
+
+
+def _trailing_indicator(segment: str, end: int) -> str:
+    """In "có từ 90% trở lên tổ chức cơ sở đảng và …" the indicator follows the figure."""
+    rest = segment[end:]
+    nxt = content_figures(rest)
+    rest = rest[: nxt[0].start()] if nxt else rest
+    rest = re.split(r"(?i)[,;:(]|\s(?:và|trong đó|đạt|được|so với)\s", rest)[0]
+    words = rest.split()
+    return " ".join(words[:12]) if len([w for w in folded_words(rest) if w not in _CONNECTORS]) >= 2 else ""
+
+
+def _inherited(topic: str, previous: _Draft | None) -> str:
+    if topic.strip():
+        return topic
+    return previous.indicator if previous else ""
+
+
+def _unit_in(text: str, units: list[str]) -> str | None:
+    """The former commune named in ``text`` (the last one), as the report spells it in the registry."""
+    folded = fold(text)
+    best, where = None, -1
+    for unit in units:
+        for m in re.finditer(rf"(?<![a-z]){re.escape(fold(unit))}(?![a-z])", folded):
+            if m.start() > where:
+                best, where = unit, m.start()
+    return best
+
+
+def _tidy(indicator: str, units: list[str]) -> str:
+    """The indicator as written, without the list number, unit names, years, links and the verb before the figure."""
+    text = re.sub(r"\s+", " ", _ITEM_PREFIX.sub("", indicator)).strip()
+    for unit in units:
+        text = re.sub(rf"(?i)(?:\b(?:xã|thị trấn|địa bàn|tại)\s+)?{re.escape(unit)}\b\s*:?", " ", text)
+    text = re.sub(r"(?i)\(?\b(?:năm|giai đoạn|nhiệm kỳ|đến năm|đến)\s+(?:19|20)\d{2}(?:\s*[-–]\s*(?:19|20)\d{2})?\)?",
+                  " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"^\d{1,2}\*?\s+(?=\D)", "", text)  # a footnote's own number
+    if ":" in text and len(text.split(":")[-1].split()) >= 2:
+        head, tail = text.rsplit(":", 1)
+        text = tail if len(head.split()) > 3 or not tail.strip() else text
+    if "," in text:
+        tail = text.rsplit(",", 1)[1]
+        if len([w for w in folded_words(tail) if w not in _CONNECTORS]) >= 2:
+            text = tail
+    for _ in range(3):
+        text = _TRIM_TAIL.sub("", _TRIM_LEAD.sub("", text)).strip()
+    text = text.strip(" -–:,;(")
+    words = text.split()
+    return " ".join(words[-16:]) if len(words) > 16 else text
+
+
+def facts_json(facts: list[Fact]) -> list[dict]:
+    return [f.to_json() for f in facts]
