@@ -42,6 +42,7 @@ class Cell:
     section: str
     text: str  # the cited text, verbatim
     others: int  # further records of the same indicator in this report (not shown in the cell)
+    record_id: str = ""
 
     @property
     def citation(self) -> str:
@@ -115,7 +116,12 @@ def first_number(record: dict) -> tuple[float | None, str]:
 
 def _pick(records: list[dict]) -> dict:
     """The record a cell shows: about the whole commune (not one former commune), with a number, first written."""
-    return min(records, key=lambda r: (r.get("unit") is not None, first_number(r)[0] is None, r["line_start"]))
+    return min(records, key=lambda r: (not _whole_commune(r), first_number(r)[0] is None, r["line_start"]))
+
+
+def _whole_commune(record: dict) -> bool:
+    """About the merged commune itself, not one of its former communes."""
+    return record.get("unit") in (None, "", record.get("commune"))
 
 
 def _cell(records: list[dict]) -> Cell:
@@ -123,7 +129,8 @@ def _cell(records: list[dict]) -> Cell:
     number, unit = first_number(record)
     return Cell(figure=figure_of(record), number=number, unit=unit, indicator=record.get("indicator") or "",
                 file=record["file"], line_start=int(record["line_start"]), line_end=int(record["line_end"]),
-                section=record.get("section") or "", text=record.get("text") or "", others=len(records) - 1)
+                section=record.get("section") or "", text=record.get("text") or "", others=len(records) - 1,
+                record_id=str(record.get("id") or ""))
 
 
 def matrix(facts: list[dict], period: str, communes: list[str]) -> list[Row]:
@@ -235,7 +242,8 @@ def scorecard(facts: list[dict], commune: str) -> list[ScoreRow]:
                     key=lambda f: (f["file"], f["line_start"])):
         label, status = ASSESSMENTS.get(f.get("assessment") or "", ("", None))
         rows.append(ScoreRow(
-            label=f.get("indicator_en") or "", indicator=f.get("indicator") or "", unit=f.get("unit") or "",
+            label=f.get("indicator_en") or "", indicator=f.get("indicator") or "",
+            unit="" if _whole_commune(f) else f["unit"],
             plan=value_text(f["plan"]) if f.get("plan") else "", result=figure_of(f),
             ratio=percent(f["ratio"]) if f.get("ratio") is not None else "",
             assessment=f"{f['assessment']} ({label})" if label else (f.get("assessment") or ""), status=status,

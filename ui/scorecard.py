@@ -43,8 +43,9 @@ def _row(r: ScoreRow) -> str:
     unit = f'<div class="mx-vi">{esc(r.unit)} (former commune)</div>' if r.unit else ""
     assessed = (f'<span class="badge {BADGE[r.status]}">{esc(r.assessment)}</span>' if r.assessment
                 else '<span class="muted" title="the report does not say">—</span>')
-    return (f'<tr data-status="{esc(r.status or "")}"><th scope="row"><div class="mx-en">{esc(r.label)}</div>'
-            f'<div class="mx-vi">{esc(r.indicator)}</div>{unit}</th>'
+    name = (f'<div class="mx-en">{esc(r.label)}</div><div class="mx-vi">{esc(r.indicator)}</div>' if r.label
+            else f'<div class="mx-en">{esc(r.indicator)}</div>')  # no English name: the report's words
+    return (f'<tr data-status="{esc(r.status or "")}"><th scope="row">{name}{unit}</th>'
             f'<td data-label="Plan">{esc(r.plan) or _dash()}</td><td data-label="Result">{esc(r.result)}</td>'
             f'<td data-label="% of plan">{esc(r.ratio) or _dash()}</td><td data-label="Assessment">{assessed}</td>'
             f'<td class="mx-cell" data-label="Source" title="{esc(r.citation)}: {esc(r.text)}"><details><summary>'
