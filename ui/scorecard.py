@@ -28,24 +28,36 @@ def scorecard_html(commune: str | None) -> str:
         return (f'<p class="muted" id="sc-empty">The report of {esc(commune)} states no 2020-2025 target with a plan '
                 f"or an assessment.</p>")
     counts = score_counts(rows)
-    head = (f'<div class="sc-counts" data-commune="{esc(commune)}"><strong>{esc(commune)}</strong>, 2020-2025: '
+    head = (f'<div class="sc-counts" data-commune="{esc(commune)}">'
+            f'<span><strong>{esc(commune)}</strong>, 2020-2025:</span> '
             f'<span class="badge sc-met">{counts["met"]} met</span> '
             f'<span class="badge sc-not-met">{counts["not met"]} not met</span> '
             f'<span class="badge sc-none">{counts["not assessed"]} not assessed in the report</span></div>')
-    body = "".join(_row(r) for r in rows)
+    body = "".join(_grouped(rows))
     return (f'{head}<div class="mx-wrap"><table class="mx sc"><thead><tr><th scope="col">Target</th>'
             '<th scope="col">Plan</th><th scope="col">Result</th><th scope="col">% of plan</th>'
             f'<th scope="col">Assessment</th><th scope="col">Source</th></tr></thead><tbody>{body}</tbody></table>'
             "</div>")
 
 
+def _grouped(rows: list[ScoreRow]) -> list[str]:
+    """The rows, with a heading row wherever the report moves to another former commune (or back)."""
+    out, unit = [], None
+    for r in rows:
+        if r.unit != unit and (r.unit or unit is not None):
+            label = f"{r.unit} (former commune)" if r.unit else "Whole commune"
+            out.append(f'<tr class="sc-group"><th colspan="6" scope="rowgroup">{esc(label)}</th></tr>')
+        unit = r.unit
+        out.append(_row(r))
+    return out
+
+
 def _row(r: ScoreRow) -> str:
-    unit = f'<div class="mx-vi">{esc(r.unit)} (former commune)</div>' if r.unit else ""
     assessed = (f'<span class="badge {BADGE[r.status]}">{esc(r.assessment)}</span>' if r.assessment
                 else '<span class="muted" title="the report does not say">—</span>')
     name = (f'<div class="mx-en">{esc(r.label)}</div><div class="mx-vi">{esc(r.indicator)}</div>' if r.label
             else f'<div class="mx-en">{esc(r.indicator)}</div>')  # no English name: the report's words
-    return (f'<tr data-status="{esc(r.status or "")}"><th scope="row">{name}{unit}</th>'
+    return (f'<tr data-status="{esc(r.status or "")}"><th scope="row">{name}</th>'
             f'<td data-label="Plan">{esc(r.plan) or _dash()}</td><td data-label="Result">{esc(r.result)}</td>'
             f'<td data-label="% of plan">{esc(r.ratio) or _dash()}</td><td data-label="Assessment">{assessed}</td>'
             f'<td class="mx-cell" data-label="Source" title="{esc(r.citation)}: {esc(r.text)}"><details><summary>'

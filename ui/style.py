@@ -93,6 +93,9 @@ table.mx tr:last-child th, table.mx tr:last-child td { border-bottom: none !impo
   line-height: 1.4; min-width: 180px; }
 .mx-missing { color: var(--body-text-color-subdued); text-align: center !important; }
 .mx-summary, .mx-chart-note { margin: 2px 0; font-size: .9rem; }
+table.sc tr.sc-group th { position: static; max-width: none; box-shadow: none; font-size: .76rem;
+  text-transform: uppercase; letter-spacing: .03em; color: var(--color-accent);
+  background: var(--background-fill-secondary); }
 .sc-counts { margin: 4px 0 8px; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
 .sc-met { background: #dcfce7; color: #166534; }
 .sc-not-met { background: #fee2e2; color: #991b1b; }
