@@ -144,8 +144,8 @@ def build_compare_tab() -> dict:
     table = gr.HTML(v.matrix, elem_id="compare-matrix")
     indicator = gr.Dropdown(v.choices, value=v.key, label="Bar chart of one indicator", elem_id="compare-indicator")
     note = gr.HTML(v.chart_note, elem_id="compare-chart-note")
-    chart = gr.BarPlot(v.chart, x="commune", y="value", label="Figures by commune (as parsed from the text)",
-                       height=320, y_lim=[0, None], x_title="", y_title="figure", x_label_angle=-40,
+    chart = gr.BarPlot(v.chart, x="commune", y="value", label="Figures by commune",
+                       height=320, y_lim=[0, None], x_title="", y_title="figure", x_label_angle=-30,
                        elem_id="compare-chart")
     outputs = [summary, table, indicator, chart, note, csv, xlsx]
     # .input, not .change: a refresh that sets these from the server must not fire them again.
