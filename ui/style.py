@@ -97,6 +97,7 @@ table.sc tr.sc-group th { position: static; max-width: none; box-shadow: none; f
   text-transform: uppercase; letter-spacing: .03em; color: var(--color-accent);
   background: var(--background-fill-secondary); }
 .sc-counts { margin: 4px 0 8px; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.sc-counts .badge, table.sc .badge { white-space: nowrap; }
 .sc-met { background: #dcfce7; color: #166534; }
 .sc-not-met { background: #fee2e2; color: #991b1b; }
 .sc-none { background: var(--background-fill-secondary); color: var(--body-text-color-subdued);
