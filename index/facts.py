@@ -42,10 +42,10 @@ _PROFILE_TITLE = re.compile(r"khai qu|dac diem")
 _PROFILE_WORDS = re.compile(r"to chuc dang|dang vien|dien tich|dan so|\bban\b|\bho\b|chi bo|nhan khau|dan toc")
 _TRIM_LEAD = re.compile(r"(?i)^[\s\-–+•*:,.;)]*(?:(?:và|trong đó|riêng|đồng thời|với|đã|có|gồm|là|của)\s+)*")
 _TRIM_TAIL = re.compile(
-    r"(?i)(?:\s|[,:;(\-–])*(?:(?:ước đạt|ước|đạt|đạt được|là|có|còn|giảm còn|giảm xuống còn|xuống còn|giảm xuống|"
+    r"(?i)(?:^|(?<=[\s,:;(\-–]))(?:(?:ước đạt|ước|đạt|đạt được|là|có|còn|giảm còn|giảm xuống còn|xuống còn|giảm xuống|"
     r"tăng lên|tăng|giảm|lên|từ|trên|dưới|khoảng|gần|hơn|trở lên|bằng|với|được|đến|tới|ít nhất|tối thiểu|"
-    r"không dưới|không quá|tối đa|chiếm|bình quân|hằng năm|hàng năm|mỗi năm|và|trong đó|duy trì|phấn đấu|"
-    r"đến năm|năm|tổng số|tổng|gồm|cả|của|thêm|mới|đạt tỷ lệ|thực hiện|hỗ trợ)(?=\W*$)[\s,:;(\-–]*)+$"
+    r"không dưới|không quá|tối đa|chiếm|hằng năm|hàng năm|mỗi năm|và|trong đó|duy trì|phấn đấu|"
+    r"đến năm|tổng số|tổng|gồm|cả|của|thêm|đạt tỷ lệ|thực hiện|hỗ trợ)(?=\W*$)[\s,:;(\-–]*)+$"
 )
 _PLAN = re.compile(
     r"(?i)\((?:Nghị quyết|NQ|chỉ tiêu|kế hoạch|KH)[^()]{0,60}?(?:là|đề ra|giao|:)?\s*(?P<fig>\d+(?:[.,]\d+)*\s*%?)"
@@ -153,8 +153,8 @@ def report_facts(passages: list[Passage], lines: list[CleanLine], commune: Commu
 
 def classify(p: Passage) -> tuple[str | None, str]:
     """(period, source) of a passage's records; period None: no records (the congress preamble)."""
-    titles = fold(p.section)
-    if p.period != PERIOD_PLAN and (_PROFILE_TITLE.search(titles) or (
+    profile_title = any(_PROFILE_TITLE.search(t) and "ket qua" not in t for t in fold(p.section).split("›"))
+    if p.period != PERIOD_PLAN and (profile_title or (
             "›" not in p.section and p.section and _PROFILE_WORDS.search(fold(p.text)))):
         return PERIOD_PROFILE, SOURCE_PROFILE
     if p.period == PERIOD_PLAN:
@@ -171,7 +171,7 @@ def _fact(p: Passage, d: _Draft, n: int, period: str, source: str, locator: Line
     lead = len(p.text[d.start:d.end]) - len(p.text[d.start:d.end].lstrip())
     start, end = locator.span_lines(p, d.start + lead, d.start + lead + len(text))
     indicator = _tidy(d.indicator, units)
-    key = lexicon.match(indicator)
+    key = lexicon.match(indicator, d.values[0].unit if d.values else None)
     return Fact(
         id=f"{p.file}:{start}-{end}:{n}", commune=p.commune, unit=d.unit or p.unit, period=period,
         indicator=indicator, indicator_en=lexicon.english(key), indicator_key=key, values=d.values, plan=d.plan,
@@ -207,7 +207,8 @@ def _text_drafts(p: Passage, commune: CommuneInfo | None) -> list[_Draft]:
     topic = _footnote_topic(p) if p.kind == KIND_FOOTNOTE else ""
     drafts: list[_Draft] = []
     for start, end in _segments(p.text):
-        drafts.extend(_segment_drafts(p.text, start, end, units, topic, drafts[-1] if drafts else None))
+        opening = p.kind == KIND_FOOTNOTE and start == 0
+        drafts.extend(_segment_drafts(p.text, start, end, units, topic, drafts[-1] if drafts else None, opening))
     return drafts
 
 
@@ -232,21 +233,24 @@ def _footnote_topic(p: Passage) -> str:
 
 
 def _segment_drafts(text: str, seg_start: int, seg_end: int, units: list[str], topic: str,
-                    previous: _Draft | None) -> list[_Draft]:
+                    previous: _Draft | None, opening: bool = False) -> list[_Draft]:
     segment = text[seg_start:seg_end]
     special = _special_spans(segment)
+    figures = content_figures(segment, footnote=opening)
+    plain = [m for m in figures if not any(a <= m.start() < b for a, b, _ in special)]
+    if not plain:  # "Bảo hiểm y tế đạt 100% chỉ tiêu được giao": the % of plan is the only figure
+        plain = [m for m in figures if not any(a <= m.start() < b and k == "plan" for a, b, k in special)]
     drafts: list[_Draft] = []
     cursor = 0  # where the text since the last value starts (inside the segment)
     figure_first = False
-    unit_now = _unit_in(segment[:_first_fig_start(segment)], units)
-    for m in content_figures(segment):
-        if any(a <= m.start() < b for a, b, _ in special):
-            continue
+    unit_now = _unit_in(segment[:plain[0].start() if plain else len(segment)], units)
+    for m in plain:
         lead = segment[cursor:m.start()]
         value, end = read_value(segment, m, segment[:m.start()])
         named_unit = _unit_in(lead, units)
-        content = _content_words(lead, units)
-        if drafts and not content and not named_unit:
+        colon = _last_top_level(lead, ":")
+        content = _content_words(lead[colon + 1:] if colon >= 0 and not drafts else lead, units)
+        if drafts and not content and not named_unit and not _new_count(drafts[-1], value):
             drafts[-1].values.append(value)
             drafts[-1].end = seg_start + end
         elif drafts and not content and named_unit:  # "…; xã Tú Nang: 7035 con": same indicator, next unit
@@ -254,13 +258,17 @@ def _segment_drafts(text: str, seg_start: int, seg_end: int, units: list[str], t
         else:
             indicator = lead
             if figure_first or (not content and not drafts):
-                trailing = _trailing_indicator(segment, end)
+                trailing = _trailing_indicator(segment, m.end())
                 if not content and trailing:
                     figure_first, indicator = True, trailing
                 elif not content:
                     indicator = _inherited(topic, previous)
+            if drafts and not content and not named_unit:  # "52.361 người, 6 dân tộc": a count of its own
+                indicator = _trailing_indicator(segment, m.end()) or indicator
             if figure_first and drafts:
-                indicator = _trailing_indicator(segment, end) or indicator
+                indicator = _trailing_indicator(segment, m.end()) or indicator
+            if not _tidy(indicator, units):
+                indicator = _trailing_indicator(segment, m.end()) or _without_figures(segment)
             start = cursor if drafts else 0
             drafts.append(_Draft(indicator, seg_start + start, seg_start + end, named_unit or unit_now, [value]))
         cursor = end
@@ -273,9 +281,11 @@ def _segment_drafts(text: str, seg_start: int, seg_end: int, units: list[str], t
     return drafts
 
 
-def _first_fig_start(segment: str) -> int:
-    figs = content_figures(segment)
-    return figs[0].start() if figs else len(segment)
+def _new_count(draft: _Draft, value: Value) -> bool:
+    """A count in another unit after a count ("45 bản, 4.901 hộ") is another sub-indicator; a share
+    after a count ("13 đồng chí, 48,15%") or the same unit ("từ 44,08% xuống còn 14,52%") is not."""
+    last = draft.values[-1].unit
+    return bool(last and value.unit and "%" not in (last, value.unit) and last != value.unit)
 
 
 def _special_spans(segment: str) -> list[tuple[int, int, str]]:
@@ -336,12 +346,20 @@ def _content_words(lead: str, units: list[str]) -> list[str]:
 
 def _trailing_indicator(segment: str, end: int) -> str:
     """In "có từ 90% trở lên tổ chức cơ sở đảng và …" the indicator follows the figure."""
-    rest = segment[end:]
+    rest = re.sub(r"\s*\b(?:trở lên|trở lại)\b", "", segment[end:])
     nxt = content_figures(rest)
     rest = rest[: nxt[0].start()] if nxt else rest
-    rest = re.split(r"(?i)[,;:(]|\s(?:và|trong đó|đạt|được|so với)\s", rest)[0]
+    rest = re.split(r"(?i)[;:(]|,(?!\s*(?:kết quả|lâm|ngư))|\s(?:và|trong đó|so với)\s", rest)[0]
     words = rest.split()
     return " ".join(words[:12]) if len([w for w in folded_words(rest) if w not in _CONNECTORS]) >= 2 else ""
+
+
+def _without_figures(segment: str) -> str:
+    """A clause that is all figures and nouns ("3933 hộ, 9833 lao động …"): the clause is the indicator."""
+    kept = mask(segment)
+    for m in reversed(content_figures(segment)):
+        kept = kept[: m.start()] + " " * (m.end() - m.start()) + kept[m.end():]
+    return " ".join(kept.split()[:16])
 
 
 def _inherited(topic: str, previous: _Draft | None) -> str:
@@ -370,18 +388,33 @@ def _tidy(indicator: str, units: list[str]) -> str:
                   " ", text)
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"^\d{1,2}\*?\s+(?=\D)", "", text)  # a footnote's own number
-    if ":" in text and len(text.split(":")[-1].split()) >= 2:
-        head, tail = text.rsplit(":", 1)
-        text = tail if len(head.split()) > 3 or not tail.strip() else text
-    if "," in text:
-        tail = text.rsplit(",", 1)[1]
-        if len([w for w in folded_words(tail) if w not in _CONNECTORS]) >= 2:
-            text = tail
+    colon = _last_top_level(text, ":")
+    if colon >= 0 and len(text[colon + 1:].split()) >= 2 and len(text[:colon].split()) > 3:
+        text = text[colon + 1:]
+    comma = _last_top_level(text, ",")
+    if comma >= 0 and _HEAD.match(fold(text[comma + 1:].strip())):
+        text = text[comma + 1:]
     for _ in range(3):
         text = _TRIM_TAIL.sub("", _TRIM_LEAD.sub("", text)).strip()
     text = text.strip(" -–:,;(")
+    if len(text.split()) > 16:
+        text = re.sub(r"\s*\([^()]*\)", "", text)
     words = text.split()
     return " ".join(words[-16:]) if len(words) > 16 else text
+
+
+_HEAD = re.compile(r"(?:trong do[: ]+)?(?:ty le|so |tong|dien tich|san luong|dan |thu nhap|thu ngan sach|gia tri|"
+                   r"toc do|muc |ty trong|chieu dai|doanh thu|luot khach|so luong|co cau)")
+
+
+def _last_top_level(text: str, char: str) -> int:
+    """Where ``char`` last stands outside parentheses ("che phủ rừng (tính cả …, cây phân tán)"), or -1."""
+    depth, where = 0, -1
+    for i, c in enumerate(text):
+        depth += (c == "(") - (c == ")")
+        if c == char and depth <= 0:
+            where = i
+    return where
 
 
 def facts_json(facts: list[Fact]) -> list[dict]:

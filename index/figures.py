@@ -17,7 +17,9 @@ _MASKS = [
     re.compile(r"\b\d{1,2}/\d{1,2}/(?:19|20)\d{2}\b"),  # 16/6/2025
     re.compile(r"(?i)(?:tháng|quý)\s+\d{1,2}(?:/(?:19|20)\d{2})?"),  # tháng 6/2025
     re.compile(r"\b\d{1,2}/(?:19|20)\d{2}\b"),  # 6/2025
-    re.compile(r"(?<![\d.,])(?:19|20)\d{2}(?:\s*[-–]\s*(?:19|20)\d{2})?(?![\d.,]*\s*(?:ha|người|hộ|con|tấn|triệu|tỷ|km|%))"),
+    re.compile(r"(?<![\d.,])(?:19|20)\d{2}(?:\s*[-–]\s*(?:19|20)\d{2})?"
+               r"(?![\d.,]*\s*(?:%|ha\b|người|hộ\b|con\b|tấn|triệu đồng|tỷ đồng|km\b|lượt))"),
+    re.compile(r"(?i)(?:mức độ|cấp độ|hạng)\s+(?:\d|I{1,3})\b"),
     re.compile(r"\d+(?:[-/][A-ZĐ][\w/\-]*)+"),  # 1681/NQ-UBTVQH15, 1522-QĐ/TU
     re.compile(r"(?i)\bsố\s+\d+"),  # "Hướng dẫn số 12", "Quyết định số 1513"
     re.compile(r"(?i)(?:quốc lộ|tỉnh lộ|QL|TL)\s*\(?\d+[A-Z]?(?:\s*,\s*\d+[A-Z]?)*"),
@@ -29,14 +31,16 @@ _MASKS = [
     re.compile(r"(?i)(?:dưới|trên|từ|đủ)\s+\d{1,2}(?:\s*[-–]\s*\d{1,2})?\s*tuổi"),  # an age band names the indicator
     re.compile(r"(?i)covid\s*-?\s*19"),
     # a bare integer of 4+ digits without a thousands dot and no unit after it: a programme or document number
-    re.compile(r"(?<![\d.,])\d{4,}(?![\d.,])(?!\s*(?:%|ha|người|hộ|con|tấn|triệu|tỷ|km|m|ngày|lượt|khẩu|cây|đồng))"),
+    re.compile(r"(?<![\d.,])\d{4,}(?![\d.,])(?!\s*(?:%|ha\b|người|hộ\b|con\b|tấn|triệu|tỷ|km\b|m\b|ngày|lượt|khẩu|cây|"
+               r"đồng|lao động|học sinh|trẻ))"),
 ]
 _LIST_NUMBER = re.compile(r"^\s*[-+•*]?\s*\(?\d{1,2}(?:\.\d{1,2})*[.)]\*?\s*[-–]?\s*(?=\S|$)")
 _FOOTNOTE_NUMBER = re.compile(r"^\s*\d{1,2}\*?\.?\s+")
 
 UNITS = (
     "triệu đồng/người/năm", "triệu đồng/người", "triệu đồng", "tỷ đồng", "nghìn đồng", "đồng", "km2", "km²", "m2",
-    "m3", "ha", "tấn", "tạ", "km", "con", "hộ", "nhân khẩu", "khẩu", "lao động", "người", "đảng viên", "đồng chí",
+    "m3", "nghìn lượt người", "nghìn lượt", "lượt người", "lượt khách", "nghìn", "m",
+    "ha", "tấn", "tạ", "km", "con", "hộ", "nhân khẩu", "khẩu", "lao động", "người", "đảng viên", "đồng chí",
     "tổ chức đảng", "tổ chức cơ sở đảng", "chi bộ", "đảng bộ", "đơn vị", "hợp tác xã", "htx", "doanh nghiệp",
     "trường", "lớp", "học sinh", "bản", "tiểu khu", "tổ dân phố", "thôn", "xóm", "xã", "tiêu chí", "chỉ tiêu",
     "cây", "lồng", "lượt", "công trình", "tuyến", "dự án", "mô hình", "cơ sở", "hội nghị", "cuộc", "vụ",
@@ -68,10 +72,13 @@ class Value:
         return asdict(self)
 
 
-def mask(text: str) -> str:
-    """``text`` with every non-content number blanked out (same length: offsets survive)."""
+def mask(text: str, footnote: bool = False) -> str:
+    """``text`` with every non-content number blanked out (same length: offsets survive).
+
+    ``footnote``: the text opens a footnote body, whose own number ("2 (1) Xã …") is no figure.
+    """
     out = text
-    m = _FOOTNOTE_NUMBER.match(out) or _LIST_NUMBER.match(out)
+    m = (_FOOTNOTE_NUMBER.match(out) if footnote else None) or _LIST_NUMBER.match(out)
     if m:
         out = " " * m.end() + out[m.end():]
     for pattern in _MASKS:
@@ -79,9 +86,9 @@ def mask(text: str) -> str:
     return out
 
 
-def content_figures(text: str) -> list[re.Match[str]]:
+def content_figures(text: str, footnote: bool = False) -> list[re.Match[str]]:
     """The content figures of ``text`` (matches against the masked text, same offsets)."""
-    return [m for m in FIGURE.finditer(mask(text)) if parse_vn_number(_low(m.group(0))) is not None]
+    return [m for m in FIGURE.finditer(mask(text, footnote)) if parse_vn_number(_low(m.group(0))) is not None]
 
 
 def _low(figure: str) -> str:

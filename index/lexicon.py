@@ -1,12 +1,13 @@
 """The indicator lexicon (``data/indicators.tsv``): one canonical key per indicator, across communes.
 
 Each row is a key, its English name, its usual unit and the Vietnamese phrases the reports use
-for it. A record's indicator takes the key of the longest phrase it contains, so "tỷ lệ hộ cận
-nghèo" finds the near-poor row before the poor one. Qualifier words keep indicators apart that
-differ by one word: a phrase whose indicator holds a qualifier word the row's own phrases lack
-("cận" in "hộ cận nghèo", "xã hội" in "bảo hiểm xã hội") never takes that row. The qualifier
-words are read off the lexicon itself (what a longer phrase adds to a shorter one it contains)
-plus the short list in ``data/indicator_qualifiers.txt``.
+for it (curated from ``bench/indicator_vocabulary.py``, which lists what the extractor finds). A
+record's indicator takes the key of the longest phrase it contains, so "tỷ lệ hộ cận nghèo" finds
+the near-poor row before the poor one; an indicator that holds phrases of two keys side by side
+("hộ nghèo, hộ cận nghèo") is a combined one and gets no key. Qualifier groups
+(``data/indicator_qualifiers.txt``) keep indicators apart that differ by one word: a row never
+takes an indicator holding a qualifier word the row's own phrases lack (health vs social
+insurance, area vs output). A percentage row never takes a count ("56 tổ chức đảng").
 """
 
 from __future__ import annotations
@@ -30,25 +31,24 @@ class LexiconRow:
 @dataclass
 class Lexicon:
     rows: list[LexiconRow] = field(default_factory=list)
-    qualifiers: set[str] = field(default_factory=set)  # folded words/phrases that change an indicator
+    qualifiers: list[tuple[str, ...]] = field(default_factory=list)  # folded groups of qualifier phrases
 
     def __post_init__(self) -> None:
         self.by_key = {r.key: r for r in self.rows}
         self.phrases = sorted(((p, r.key) for r in self.rows for p in r.phrases), key=lambda x: -len(x[0]))
-        self.qualifiers = self.qualifiers | self._derived_qualifiers()
 
-    def _derived_qualifiers(self) -> set[str]:
-        """What a longer phrase of another row adds to a shorter phrase it contains ("cận")."""
-        out: set[str] = set()
-        for short, key_a in self.phrases:
-            for long, key_b in self.phrases:
-                if key_a != key_b and short != long and _words(short) < _words(long):
-                    extra = _words(long) - _words(short)
-                    out.update(extra)
-        return out
+    def match(self, indicator: str, unit: str | None = None) -> str | None:
+        """The key of the most specific phrase the indicator contains, or None.
 
-    def match(self, indicator: str) -> str | None:
-        """The key of the most specific phrase the indicator contains, or None."""
+        ``unit`` is the unit of the record's value; a count unit ("tổ chức đảng") is read with the
+        indicator ("Đảng bộ có 56 tổ chức đảng"), and keeps percentage rows off the record.
+        """
+        key = self._match(indicator, unit)
+        if key is None and unit and unit != "%":
+            key = self._match(f"{indicator} {unit}", unit)
+        return key
+
+    def _match(self, indicator: str, unit: str | None) -> str | None:
         text = f" {_norm(indicator)} "
         found: list[tuple[int, int, str]] = []
         for phrase, key in self.phrases:
@@ -56,16 +56,21 @@ class Lexicon:
             if i < 0 or any(a <= i < b or a < i + len(phrase) + 1 <= b for a, b, _ in found):
                 continue
             found.append((i, i + len(phrase) + 1, key))
-        keys = []
-        for _, _, key in found:
-            if key not in keys and self._allowed(key, text):
-                keys.append(key)
-        return keys[0] if len(keys) == 1 else None
+        keys = {key for _, _, key in found}
+        if len(keys) != 1:  # none, or two indicators side by side ("hộ nghèo, hộ cận nghèo"): no key
+            return None
+        key = keys.pop()
+        return key if self._allowed(key, text, unit) else None
 
-    def _allowed(self, key: str, text: str) -> bool:
-        row_words = set().union(*(_words(p) for p in self.by_key[key].phrases))
-        for q in self.qualifiers:
-            if q not in row_words and f" {q} " in text and not _in_row_phrase(q, self.by_key[key]):
+    def _allowed(self, key: str, text: str, unit: str | None) -> bool:
+        row = self.by_key[key]
+        if row.unit == "%" and unit not in (None, "%"):
+            return False
+        for group in self.qualifiers:
+            in_row = [q for q in group if any(_contains(p, q) for p in row.phrases)]
+            if len(group) > 1 and not in_row:
+                continue
+            if any(q not in in_row and _contains(text.strip(), q) for q in group):
                 return False
         return True
 
@@ -78,14 +83,6 @@ class Lexicon:
 
 def _contains(long: str, short: str) -> bool:
     return f" {short} " in f" {long} "
-
-
-def _in_row_phrase(q: str, row: LexiconRow) -> bool:
-    return any(_contains(p, q) for p in row.phrases)
-
-
-def _words(phrase: str) -> set[str]:
-    return set(phrase.split())
 
 
 def _norm(text: str) -> str:
@@ -103,8 +100,10 @@ def load_lexicon(path: Path, qualifiers_path: Path | None = None) -> Lexicon:
                 continue
             phrases = [_norm(p) for p in parts[3].split("|") if _norm(p)]
             rows.append(LexiconRow(parts[0].strip(), parts[1].strip(), parts[2].strip() or None, phrases))
-    qualifiers: set[str] = set()
+    groups: list[tuple[str, ...]] = []
     if qualifiers_path and qualifiers_path.exists():
-        qualifiers = {_norm(w) for w in qualifiers_path.read_text(encoding="utf-8").splitlines()
-                      if _norm(w) and not w.startswith("#")}
-    return Lexicon(rows, qualifiers)
+        for line in qualifiers_path.read_text(encoding="utf-8").splitlines():
+            group = tuple(_norm(w) for w in line.split("|") if _norm(w))
+            if group and not line.startswith("#"):
+                groups.append(group)
+    return Lexicon(rows, groups)

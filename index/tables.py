@@ -17,7 +17,7 @@ _ROW_START = re.compile(r"^(?P<num>\d{1,2})(?:\s+(?P<rest>.*))?$")
 _GROUP_START = re.compile(r"^(?P<num>[IVX]{1,4})(?:\s+(?P<rest>.*))?$")
 _ASSESSMENT = re.compile(r"(Không\s+đạt|Chưa\s+đạt|Vượt|Đạt)\s*$", re.IGNORECASE)
 _UNITS = (
-    r"Triệu đồng|triệu đồng|Tỷ đồng|tỷ đồng|Hợp tác xã|HTX|Trường|Trạm|Tiêu chí|Người|Đảng viên,\s*%|"
+    r"Triệu đồng|triệu đồng|Triệu|Tỷ đồng|tỷ đồng|Hợp tác xã|HTX|Trường|Trạm|Tiêu chí|Người|Đảng viên,\s*%|"
     r"Đảng viên|đảng viên|Bản|Hộ|hộ|ha|Ha|tấn|Tấn|con|Con|km|Km|%"
 )
 _ROW_PARSE = re.compile(rf"^(?P<indicator>.*?)\s+(?P<unit>{_UNITS})\s+(?P<values>[\d.,/\s\-–]+)$")
