@@ -120,7 +120,12 @@ def shot(page, name: str) -> None:
 
 
 def tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
+    """Open a tab; on a narrow screen Gradio puts the last tabs in a "More tabs" (⋯) menu."""
+    button = page.get_by_role("tab", name=name)
+    if not button.count():
+        page.get_by_role("button", name="More tabs").click()
+        button = page.locator(".overflow-dropdown button", has_text=name)
+    button.click()
 
 
 def state_of_data() -> dict[str, str]:
@@ -173,7 +178,7 @@ def test_compare_matrix_is_filled_on_open_switches_period_and_downloads(browser,
     page = open_page(browser, app_url, LAPTOP)
     tab(page, "Compare")
     table = matrix_on_screen(page, "2025-2030")
-    communes = [t.strip() for t in table.locator("thead th").all_inner_texts()[1:]]
+    communes = [t.strip() for t in table.locator("thead th").all_text_contents()[1:]]  # not upper-cased
     assert len(communes) == len(REPORTS)
     rows = table.locator("tbody tr")
     assert rows.count() >= 1
@@ -219,6 +224,10 @@ def test_scorecard_is_filled_on_open_and_follows_the_commune(browser, app_url: s
     source = page.locator("#scorecard td.mx-cell .mx-cite").first.inner_text()
     assert source.startswith("bo-sinh.txt:")
     shot(page, "laptop-9-scorecard")
+    page.locator("#scorecard-show").get_by_label("Not met").check()
+    page.locator("#scorecard tbody tr[data-status]").nth(not_met).wait_for(state="detached")
+    statuses = page.locator("#scorecard tbody tr[data-status]").evaluate_all("rs => rs.map(r => r.dataset.status)")
+    assert statuses == ["not met"] * not_met
     page.locator("#scorecard-commune input").click()
     page.get_by_role("option", name="Mai Sơn").click()
     page.locator('#scorecard .sc-counts[data-commune="Mai Sơn"]').wait_for()

@@ -72,6 +72,12 @@ def chart_choices(rows: list[Row]) -> list[tuple[str, str]]:
     return [(f"{r.label} — {r.indicator}" if r.indicator else r.label, r.key) for r in chartable(rows)]
 
 
+def default_chart_key(rows: list[Row]) -> str | None:
+    """The indicator with figures in the most communes (the fullest chart); the matrix order on a tie."""
+    charted = chartable(rows)
+    return max(charted, key=lambda r: len(chart_frame(r)[0])).key if charted else None
+
+
 def chart_for(rows: list[Row], key: str | None, period: str) -> tuple[pd.DataFrame, str]:
     """The bar chart's data for one indicator key, and a caption naming the unit."""
     row = next((r for r in rows if r.key == key), None)
@@ -106,7 +112,7 @@ def compare_data(period: str | None, key: str | None = None) -> View:
     rows, communes = period_rows(period)
     choices = chart_choices(rows)
     keys = [k for _, k in choices]
-    key = key if key in keys else (keys[0] if keys else None)
+    key = key if key in keys else default_chart_key(rows)
     frame, note = chart_for(rows, key, period)
     csv_path, xlsx_path = export_files(rows, communes, period)
     return View(summary_html(rows, communes, period), matrix_html(rows, communes, period), choices, key, frame,

@@ -14,10 +14,11 @@ from ui.render import esc
 from ui.state import HOLDER
 
 BADGE = {"met": "sc-met", "not met": "sc-not-met", None: "sc-none"}
+SHOW = {"all": "All", "met": "Met", "not met": "Not met", "not assessed": "Not assessed"}
 
 
-def scorecard_html(commune: str | None) -> str:
-    """The counts, then one row per assessed or planned 2020-2025 target."""
+def scorecard_html(commune: str | None, show: str = "all") -> str:
+    """The counts (always of all targets), then one row per assessed or planned 2020-2025 target shown."""
     assistant = HOLDER.get()
     if assistant is None:
         return f'<p class="muted">{esc(HOLDER.busy_message)}</p>'
@@ -33,7 +34,8 @@ def scorecard_html(commune: str | None) -> str:
             f'<span class="badge sc-met">{counts["met"]} met</span> '
             f'<span class="badge sc-not-met">{counts["not met"]} not met</span> '
             f'<span class="badge sc-none">{counts["not assessed"]} not assessed in the report</span></div>')
-    body = "".join(_grouped(rows))
+    shown = [r for r in rows if show not in SHOW or show == "all" or (r.status or "not assessed") == show]
+    body = "".join(_grouped(shown)) or f'<tr><td colspan="6" class="muted">No target is {esc(show)}.</td></tr>'
     return (f'{head}<div class="mx-wrap"><table class="mx sc"><thead><tr><th scope="col">Target</th>'
             '<th scope="col">Plan</th><th scope="col">Result</th><th scope="col">% of plan</th>'
             f'<th scope="col">Assessment</th><th scope="col">Source</th></tr></thead><tbody>{body}</tbody></table>'
@@ -75,10 +77,10 @@ def _communes() -> list[str]:
 
 
 def refreshed_scorecard() -> tuple:
-    """After a page load or a change of reports: the communes, the first one chosen, its scorecard."""
+    """After a page load or a change of reports: the communes, the first one chosen, all its targets."""
     names = _communes()
     first = names[0] if names else None
-    return gr.Dropdown(choices=names, value=first), scorecard_html(first)
+    return gr.Dropdown(choices=names, value=first), gr.Radio(value="all"), scorecard_html(first)
 
 
 def build_scorecard_tab() -> dict:
@@ -86,7 +88,12 @@ def build_scorecard_tab() -> dict:
     names = _communes()
     gr.HTML('<p class="muted">The 2020-2025 targets of one commune as its report assesses them: plan, result, '
             "% of plan and đạt / vượt / chưa đạt. Open a source for the quoted line.</p>")
-    commune = gr.Dropdown(names, value=names[0] if names else None, label="Commune", elem_id="scorecard-commune")
+    with gr.Row(elem_id="scorecard-controls"):
+        commune = gr.Dropdown(names, value=names[0] if names else None, label="Commune", elem_id="scorecard-commune",
+                              scale=2, min_width=200)
+        show = gr.Radio([(label, key) for key, label in SHOW.items()], value="all", label="Show",
+                        elem_id="scorecard-show", scale=3, min_width=260)
     card = gr.HTML(scorecard_html(names[0] if names else None), elem_id="scorecard")
-    commune.input(scorecard_html, commune, card, api_visibility="private")
-    return {"outputs": [commune, card]}
+    commune.input(scorecard_html, [commune, show], card, api_visibility="private")
+    show.input(scorecard_html, [commune, show], card, api_visibility="private")
+    return {"outputs": [commune, show, card]}

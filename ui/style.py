@@ -71,6 +71,7 @@ CSS = """
 
 /* Compare matrix and Scorecard: the table scrolls inside its box, the page never sideways */
 .mx-wrap { max-width: 100%; overflow-x: auto; border: 1px solid var(--border-color-primary); border-radius: 10px; }
+#compare-matrix .mx-wrap { max-height: 72vh; overflow: auto; }  /* header row and indicator column stay */
 table.mx { border-collapse: separate; border-spacing: 0; width: 100%; font-size: .86rem; margin: 0 !important;
   border: none !important; padding: 0 !important; }
 table.mx tr { border: none !important; }
@@ -102,9 +103,9 @@ table.sc tr.sc-group th { position: static; max-width: none; box-shadow: none; f
 .sc-not-met { background: #fee2e2; color: #991b1b; }
 .sc-none { background: var(--background-fill-secondary); color: var(--body-text-color-subdued);
   border: 1px solid var(--border-color-primary); }
-#compare-controls { align-items: flex-end; flex-wrap: wrap; gap: 8px; }
+#compare-controls, #scorecard-controls { align-items: flex-end; flex-wrap: wrap; gap: 8px; }
 @media (max-width: 800px) {
-  table.mx tbody th { min-width: 120px; max-width: 150px; }
+  table.mx tbody th { min-width: 104px; max-width: 118px; font-size: .8rem; hyphens: auto; }
   table.mx th, table.mx td { padding: 5px 6px !important; min-width: 84px; }
   /* the scorecard as one card per target: six columns do not fit a phone */
   table.sc, table.sc tbody, table.sc th, table.sc td { display: block; min-width: 0 !important; max-width: none; }
