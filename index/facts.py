@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from index.cleaning import ROLE_FOOTNOTE, ROLE_TABLE, ROLE_TEXT, CleanLine
 from index.communes import CommuneInfo
@@ -111,22 +112,27 @@ class LineLocator:
 
     def __init__(self, lines: list[CleanLine]) -> None:
         self.lines = {ln.no: ln for ln in lines}
+        self._layout: dict[str, tuple[int, list[tuple[int, int, int]]]] = {}
+
+    def _passage_layout(self, p: Passage) -> tuple[int, list[tuple[int, int, int]]]:
+        """Where the passage's squashed text starts in its lines, and each line's squashed span."""
+        if p.id not in self._layout:
+            role = {KIND_FOOTNOTE: ROLE_FOOTNOTE, KIND_TABLE_ROW: ROLE_TABLE}.get(p.kind, ROLE_TEXT)
+            rows = [(no, _squash(self.lines[no].text)) for no in range(p.line_start, p.line_end + 1)
+                    if no in self.lines and self.lines[no].role == role and self.lines[no].text]
+            bounds, seen = [], 0
+            for no, s in rows:
+                bounds.append((no, seen, seen + len(s)))
+                seen += len(s)
+            self._layout[p.id] = ("".join(s for _, s in rows).find(_squash(p.text)), bounds)
+        return self._layout[p.id]
 
     def span_lines(self, p: Passage, start: int, end: int) -> tuple[int, int]:
-        role = {KIND_FOOTNOTE: ROLE_FOOTNOTE, KIND_TABLE_ROW: ROLE_TABLE}.get(p.kind, ROLE_TEXT)
-        rows = [(no, _squash(self.lines[no].text)) for no in range(p.line_start, p.line_end + 1)
-                if no in self.lines and self.lines[no].role == role and self.lines[no].text]
-        flat = "".join(s for _, s in rows)
-        whole = _squash(p.text)
-        offset = flat.find(whole)
-        if offset < 0 or not rows:
+        offset, bounds = self._passage_layout(p)
+        if offset < 0 or not bounds:
             return p.line_start, p.line_end
         first = offset + len(_squash(p.text[:start]))
         last = first + max(len(_squash(p.text[start:end])), 1) - 1
-        bounds, seen = [], 0
-        for no, s in rows:
-            bounds.append((no, seen, seen + len(s)))
-            seen += len(s)
         line_start = next((no for no, a, b in bounds if a <= first < b), p.line_start)
         line_end = next((no for no, a, b in bounds if a <= last < b), p.line_end)
         return line_start, max(line_start, line_end)
@@ -243,7 +249,8 @@ def _segment_drafts(text: str, seg_start: int, seg_end: int, units: list[str], t
     drafts: list[_Draft] = []
     cursor = 0  # where the text since the last value starts (inside the segment)
     figure_first = False
-    unit_now = _unit_in(segment[:plain[0].start() if plain else len(segment)], units)
+    head = segment[:plain[0].start() if plain else len(segment)]
+    unit_now = _unit_in(head, units) if _names_count(head, units) < 2 else None  # "gồm: xã A, xã B …": all
     for m in plain:
         lead = segment[cursor:m.start()]
         value, end = read_value(segment, m, segment[:m.start()])
@@ -335,10 +342,11 @@ def _zero_drafts(segment: str, seg_start: int, units: list[str]) -> list[_Draft]
 
 def _content_words(lead: str, units: list[str]) -> list[str]:
     """The words of ``lead`` that could name an indicator (not connectors, units or unit names)."""
-    cleaned = mask(lead) if lead else ""
-    for unit in units:
-        cleaned = re.sub(re.escape(fold(unit)), " ", fold(cleaned))
-    cleaned = re.sub(r"\([^)]*\)", " ", fold(cleaned))
+    cleaned = fold(mask(lead)) if lead else ""
+    names = _names_pattern(tuple(units))
+    if names:
+        cleaned = names.sub(" ", cleaned)
+    cleaned = re.sub(r"\([^)]*\)", " ", cleaned)
     words = [w for w in folded_words(cleaned) if w not in _CONNECTORS]
     unit_words = {"ha", "tan", "con", "km", "nguoi", "trieu", "ty", "dong", "luot", "tieu", "chi", "htx"}
     return [w for w in words if w not in unit_words] if len(words) < 2 else words
@@ -368,22 +376,45 @@ def _inherited(topic: str, previous: _Draft | None) -> str:
     return previous.indicator if previous else ""
 
 
+@lru_cache(maxsize=64)
+def _names_pattern(units: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for the folded names of a commune's former units."""
+    if not units:
+        return None
+    names = sorted({fold(u) for u in units}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z])(" + "|".join(re.escape(n) for n in names) + r")(?![a-z])")
+
+
+@lru_cache(maxsize=64)
+def _spelled_pattern(units: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A former unit's name as written in an indicator ("xã Tú Nang:"), to take out of it."""
+    if not units:
+        return None
+    names = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+    return re.compile(rf"(?i)(?:\b(?:xã|thị trấn|địa bàn|tại)\s+)?(?:{names})\b\s*:?")
+
+
+def _names_count(text: str, units: list[str]) -> int:
+    names = _names_pattern(tuple(units))
+    return len({m.group(1) for m in names.finditer(fold(text))}) if names else 0
+
+
 def _unit_in(text: str, units: list[str]) -> str | None:
     """The former commune named in ``text`` (the last one), as the report spells it in the registry."""
-    folded = fold(text)
-    best, where = None, -1
-    for unit in units:
-        for m in re.finditer(rf"(?<![a-z]){re.escape(fold(unit))}(?![a-z])", folded):
-            if m.start() > where:
-                best, where = unit, m.start()
-    return best
+    names = _names_pattern(tuple(units))
+    found = list(names.finditer(fold(text))) if names else []
+    if not found:
+        return None
+    last = found[-1].group(1)
+    return next(u for u in units if fold(u) == last)
 
 
 def _tidy(indicator: str, units: list[str]) -> str:
     """The indicator as written, without the list number, unit names, years, links and the verb before the figure."""
     text = re.sub(r"\s+", " ", _ITEM_PREFIX.sub("", indicator)).strip()
-    for unit in units:
-        text = re.sub(rf"(?i)(?:\b(?:xã|thị trấn|địa bàn|tại)\s+)?{re.escape(unit)}\b\s*:?", " ", text)
+    named = _spelled_pattern(tuple(units))
+    if named:
+        text = named.sub(" ", text)
     text = re.sub(r"(?i)\(?\b(?:năm|giai đoạn|nhiệm kỳ|đến năm|đến)\s+(?:19|20)\d{2}(?:\s*[-–]\s*(?:19|20)\d{2})?\)?",
                   " ", text)
     text = re.sub(r"\s+", " ", text).strip()
@@ -397,6 +428,7 @@ def _tidy(indicator: str, units: list[str]) -> str:
     for _ in range(3):
         text = _TRIM_TAIL.sub("", _TRIM_LEAD.sub("", text)).strip()
     text = text.strip(" -–:,;(")
+    text = re.split(r"(?i)\s(?:bao gồm|tính cả|kể cả)\s", text)[0]  # what the indicator includes is no part of it
     if len(text.split()) > 16:
         text = re.sub(r"\s*\([^()]*\)", "", text)
     words = text.split()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from index.text import FIGURE, fold, parse_vn_number
 
@@ -19,7 +20,7 @@ _MASKS = [
     re.compile(r"\b\d{1,2}/(?:19|20)\d{2}\b"),  # 6/2025
     re.compile(r"(?<![\d.,])(?:19|20)\d{2}(?:\s*[-–]\s*(?:19|20)\d{2})?"
                r"(?![\d.,]*\s*(?:%|ha\b|người|hộ\b|con\b|tấn|triệu đồng|tỷ đồng|km\b|lượt))"),
-    re.compile(r"(?i)(?:mức độ|cấp độ|hạng)\s+(?:\d|I{1,3})\b"),
+    re.compile(r"(?i)(?:mức(?: độ)?|cấp độ|hạng)\s+(?:\d|I{1,3})(?:\s*(?:,|và|-)\s*(?:\d|I{1,3}))*\b"),
     re.compile(r"\d+(?:[-/][A-ZĐ][\w/\-]*)+"),  # 1681/NQ-UBTVQH15, 1522-QĐ/TU
     re.compile(r"(?i)\bsố\s+\d+"),  # "Hướng dẫn số 12", "Quyết định số 1513"
     re.compile(r"(?i)(?:quốc lộ|tỉnh lộ|QL|TL)\s*\(?\d+[A-Z]?(?:\s*,\s*\d+[A-Z]?)*"),
@@ -34,6 +35,8 @@ _MASKS = [
     re.compile(r"(?<![\d.,])\d{4,}(?![\d.,])(?!\s*(?:%|ha\b|người|hộ\b|con\b|tấn|triệu|tỷ|km\b|m\b|ngày|lượt|khẩu|cây|"
                r"đồng|lao động|học sinh|trẻ))"),
 ]
+_ANY_MASK = re.compile("|".join(  # one pass; "(?i)" patterns keep their flag as a scoped group
+    f"(?i:{p.pattern[4:]})" if p.pattern.startswith("(?i)") else f"(?:{p.pattern})" for p in _MASKS))
 _LIST_NUMBER = re.compile(r"^\s*[-+•*]?\s*\(?\d{1,2}(?:\.\d{1,2})*[.)]\*?\s*[-–]?\s*(?=\S|$)")
 _FOOTNOTE_NUMBER = re.compile(r"^\s*\d{1,2}\*?\.?\s+")
 
@@ -54,7 +57,7 @@ _UNIT_AFTER = re.compile(
 
 AT_LEAST, ABOUT, BELOW, RANGE, PER_YEAR, ZERO = "at_least", "about", "below", "range", "per_year", "zero"
 _AFTER_AT_LEAST = re.compile(r"(?i)^\s*(?:[\wÀ-ỹ/]+\s+){0,2}?(?:trở lên|trở lại)")
-_BEFORE_AT_LEAST = re.compile(r"(?i)(?:trên|ít nhất|tối thiểu|không dưới|không thấp hơn|từ)\s*$")
+_BEFORE_AT_LEAST = re.compile(r"(?i)(?:trên|ít nhất|tối thiểu|không dưới|không thấp hơn)\s*$")
 _BEFORE_ABOUT = re.compile(r"(?i)(?:khoảng|gần|xấp xỉ|ước(?: đạt| tính)?|hơn)\s*$")
 _BEFORE_BELOW = re.compile(r"(?i)(?:dưới|không quá|tối đa|không vượt quá|thấp hơn)\s*$")
 _PER_YEAR = re.compile(r"(?i)h[ằà]ng năm|mỗi năm|/năm|bình quân[^.;]{0,40}năm")
@@ -81,14 +84,18 @@ def mask(text: str, footnote: bool = False) -> str:
     m = (_FOOTNOTE_NUMBER.match(out) if footnote else None) or _LIST_NUMBER.match(out)
     if m:
         out = " " * m.end() + out[m.end():]
-    for pattern in _MASKS:
-        out = pattern.sub(lambda x: " " * len(x.group(0)), out)
-    return out
+    return _mask_all(out)
 
 
-def content_figures(text: str, footnote: bool = False) -> list[re.Match[str]]:
+@lru_cache(maxsize=32768)
+def _mask_all(text: str) -> str:
+    return _ANY_MASK.sub(lambda x: " " * len(x.group(0)), text)
+
+
+@lru_cache(maxsize=32768)
+def content_figures(text: str, footnote: bool = False) -> tuple[re.Match[str], ...]:
     """The content figures of ``text`` (matches against the masked text, same offsets)."""
-    return [m for m in FIGURE.finditer(mask(text, footnote)) if parse_vn_number(_low(m.group(0))) is not None]
+    return tuple(m for m in FIGURE.finditer(mask(text, footnote)) if parse_vn_number(_low(m.group(0))) is not None)
 
 
 def _low(figure: str) -> str:

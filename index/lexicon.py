@@ -36,6 +36,9 @@ class Lexicon:
     def __post_init__(self) -> None:
         self.by_key = {r.key: r for r in self.rows}
         self.phrases = sorted(((p, r.key) for r in self.rows for p in r.phrases), key=lambda x: -len(x[0]))
+        self.by_first: dict[str, list[tuple[str, str]]] = {}  # first word → phrases, longest first
+        for phrase, key in self.phrases:
+            self.by_first.setdefault(phrase.split()[0], []).append((phrase, key))
 
     def match(self, indicator: str, unit: str | None = None) -> str | None:
         """The key of the most specific phrase the indicator contains, or None.
@@ -49,17 +52,22 @@ class Lexicon:
         return key
 
     def _match(self, indicator: str, unit: str | None) -> str | None:
-        text = f" {_norm(indicator)} "
+        text = f" {_head(indicator)} "
+        if not text.strip():
+            return None
         found: list[tuple[int, int, str]] = []
-        for phrase, key in self.phrases:
+        words = set(text.split())
+        candidates = sorted((c for w in words for c in self.by_first.get(w, ())), key=lambda x: -len(x[0]))
+        for phrase, key in candidates:
             i = text.find(f" {phrase} ")
             if i < 0 or any(a <= i < b or a < i + len(phrase) + 1 <= b for a, b, _ in found):
                 continue
             found.append((i, i + len(phrase) + 1, key))
-        keys = {key for _, _, key in found}
-        if len(keys) != 1:  # none, or two indicators side by side ("hộ nghèo, hộ cận nghèo"): no key
+        if not found:
             return None
-        key = keys.pop()
+        if _side_by_side(text, found):  # "hộ nghèo, hộ cận nghèo": two indicators listed, no key
+            return None
+        key = found[0][2]  # the longest phrase: the most specific reading
         return key if self._allowed(key, text, unit) else None
 
     def _allowed(self, key: str, text: str, unit: str | None) -> bool:
@@ -87,6 +95,24 @@ def _contains(long: str, short: str) -> bool:
 
 def _norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+def _head(indicator: str) -> str:
+    """The indicator without what only qualifies it: parentheses and "bao gồm …"/"tính cả …" tails;
+    commas and "và" kept as tokens (they separate indicators listed side by side)."""
+    text = re.sub(r"\([^()]*\)", " ", fold(indicator))
+    text = re.split(r"\b(?:bao gom|tinh ca|ke ca)\b", text)[0]
+    return " ".join(re.findall(r"[a-z0-9]+|[,;]", text))
+
+
+def _side_by_side(text: str, found: list[tuple[int, int, str]]) -> bool:
+    """Do phrases of two keys stand in a list ("A, B" / "A và B") rather than one inside the other's words?"""
+    spans = sorted(found)
+    for (_, b1, k1), (a2, _, k2) in zip(spans, spans[1:], strict=False):
+        between = text[b1:a2]
+        if k1 != k2 and re.search(r"[,;]| va ", f" {between} "):
+            return True
+    return False
 
 
 @lru_cache(maxsize=4)
