@@ -228,6 +228,8 @@ def test_scorecard_is_filled_on_open_and_follows_the_commune(browser, app_url: s
     page.locator("#scorecard tbody tr[data-status]").nth(not_met).wait_for(state="detached")
     statuses = page.locator("#scorecard tbody tr[data-status]").evaluate_all("rs => rs.map(r => r.dataset.status)")
     assert statuses == ["not met"] * not_met
+    page.locator("#scorecard-show").get_by_label("All").check()
+    page.locator("#scorecard tbody tr[data-status]").nth(not_met).wait_for()
     page.locator("#scorecard-commune input").click()
     page.get_by_role("option", name="Mai Sơn").click()
     page.locator('#scorecard .sc-counts[data-commune="Mai Sơn"]').wait_for()
