@@ -22,6 +22,7 @@ from ui.matrix import (
     cells_frame,
     chart_frame,
     chartable,
+    citation,
     export_files,
     matrix,
     matrix_frame,
@@ -75,6 +76,11 @@ def test_rows_are_indicators_two_or_more_communes_state(assistant, communes, row
         assert set(row.cells) == set(communes)
         for commune, cell in row.cells.items():
             assert (cell is not None) == ((row.key, commune) in stated), (row.key, commune)
+            if cell is not None:  # the cell's figure plus every other one the report gives, each cited
+                same = [f for f in facts if (f["indicator_key"], f["commune"]) == (row.key, commune)]
+                assert len(cell.others) + 1 == len(same)
+                cited = {citation(f["file"], f["line_start"], f["line_end"]) for f in same}
+                assert {c for _, _, c in cell.others} <= cited
 
 
 @pytest.mark.parametrize("period", list(PERIODS))
@@ -186,6 +192,8 @@ def test_values_keep_their_wording_unit_and_qualifier() -> None:
 
 def test_a_cell_prefers_the_whole_commune_over_a_former_commune() -> None:
     former = record("A", "x", unit="Chiềng En", line_start=1)
-    whole = record("A", "y", unit="A", line_start=9, line_end=9)
-    rows = matrix([former, whole, record("B", "z")], "2025-2030", ["A", "B"])
-    assert rows[0].cells["A"].line_start == 9 and rows[0].cells["A"].others == 1
+    namesake = record("A", "w", unit="A", line_start=2, line_end=2)  # the former commune A, not the merged one
+    whole = record("A", "y", line_start=9, line_end=9)
+    cell = matrix([former, namesake, whole, record("B", "z")], "2025-2030", ["A", "B"])[0].cells["A"]
+    assert cell.line_start == 9
+    assert cell.others == (("5%", "Chiềng En", "x.txt:1-4"), ("5%", "A", "x.txt:2"))  # the rest, cited too

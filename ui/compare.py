@@ -39,10 +39,14 @@ def cell_html(row: Row, commune: str) -> str:
     cell = row.cells.get(commune)
     if cell is None:
         return MISSING
-    more = f'<div class="mx-more">+{cell.others} more in the report</div>' if cell.others else ""
+    more = "".join(f'<li><span class="mx-also-fig">{esc(figure)}</span>{f" ({esc(unit)})" if unit else ""} '
+                   f'<span class="mx-also-cite">{esc(cite)}</span></li>' for figure, unit, cite in cell.others)
+    more = f'<div class="mx-more">Also in the report:<ul>{more}</ul></div>' if more else ""
+    badge = f'<span class="mx-count" title="figures for it in the report">+{len(cell.others)}</span>' \
+        if cell.others else ""
     return (f'<td class="mx-cell" data-commune="{esc(commune)}" data-cite="{esc(cell.citation)}" '
             f'title="{esc(cell.citation)}: {esc(cell.text)}"><details><summary>'
-            f'<span class="mx-fig">{esc(cell.figure)}</span><span class="mx-cite">{esc(cell.citation)}</span>'
+            f'<span class="mx-fig">{esc(cell.figure)}</span><span class="mx-cite">{esc(cell.citation)}{badge}</span>'
             f'</summary><blockquote class="mx-quote">{esc(cell.text)}</blockquote>'
             f'<div class="mx-sec">{esc(cell.section)}</div>{more}</details></td>')
 

@@ -41,7 +41,7 @@ class Cell:
     line_end: int
     section: str
     text: str  # the cited text, verbatim
-    others: int  # further records of the same indicator in this report (not shown in the cell)
+    others: tuple[tuple[str, str, str], ...]  # the report's other figures for it: (figure, former commune, citation)
     record_id: str = ""
 
     @property
@@ -120,8 +120,8 @@ def _pick(records: list[dict]) -> dict:
 
 
 def _whole_commune(record: dict) -> bool:
-    """About the merged commune itself, not one of its former communes."""
-    return record.get("unit") in (None, "", record.get("commune"))
+    """About the merged commune itself, not one of its former communes (which may share its name)."""
+    return not record.get("unit")
 
 
 def _cell(records: list[dict]) -> Cell:
@@ -129,7 +129,9 @@ def _cell(records: list[dict]) -> Cell:
     number, unit = first_number(record)
     return Cell(figure=figure_of(record), number=number, unit=unit, indicator=record.get("indicator") or "",
                 file=record["file"], line_start=int(record["line_start"]), line_end=int(record["line_end"]),
-                section=record.get("section") or "", text=record.get("text") or "", others=len(records) - 1,
+                section=record.get("section") or "", text=record.get("text") or "",
+                others=tuple((figure_of(r), r.get("unit") or "", citation(r["file"], r["line_start"], r["line_end"]))
+                             for r in sorted(records, key=lambda r: r["line_start"]) if r is not record),
                 record_id=str(record.get("id") or ""))
 
 

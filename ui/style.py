@@ -92,6 +92,11 @@ table.mx tr:last-child th, table.mx tr:last-child td { border-bottom: none !impo
 .mx-cite { display: block; font-size: .72rem; color: var(--link-text-color); white-space: nowrap; }
 .mx-quote { margin: 4px 0; padding: 2px 0 2px 8px; border-left: 3px solid var(--color-accent); font-size: .8rem;
   line-height: 1.4; min-width: 180px; }
+.mx-count { margin-left: 6px; padding: 0 5px; border-radius: 999px; font-size: .66rem;
+  background: var(--background-fill-secondary); color: var(--body-text-color-subdued); }
+.mx-more ul { margin: 2px 0 0 0; padding-left: 14px; }
+.mx-more li { margin: 0; }
+.mx-also-cite { font-size: .7rem; color: var(--link-text-color); white-space: nowrap; }
 .mx-missing { color: var(--body-text-color-subdued); text-align: center !important; }
 .mx-summary, .mx-chart-note { margin: 2px 0; font-size: .9rem; }
 table.sc tr.sc-group th { position: static; max-width: none; box-shadow: none; font-size: .76rem;
