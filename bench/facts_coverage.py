@@ -36,7 +36,8 @@ _NOT_CONTENT = [
     r"^\s*[-+]?\s*\d{1,2}(?:\.\d{1,2})*[.)]\s",  # a list or heading number opening the text
     r"(?<=[.;:]\s)\d{1,2}(?:\.\d{1,2})*\.\s",  # one inside a joined paragraph
     r"(?i:lần thứ\s+\w+)",
-    r"(?i:(?:mức độ|quốc lộ|tỉnh lộ)\s+\d+|covid\s*-?\s*19|\d{1,2}\s*tuổi)",  # levels, roads, ages
+    r"(?i:(?:mức(?: độ)?|quốc lộ|tỉnh lộ)\s+\d+(?:\s*,\s*\d+)*|covid\s*-?\s*19|\d{1,2}\s*tuổi)",  # levels, roads, ages
+    r"\b\d[G]\b",  # 3G, 4G networks
 ]
 _MASK = re.compile("|".join(f"(?:{p})" for p in _NOT_CONTENT))
 _FOOTNOTE_NUMBER = re.compile(r"^\s*\d{1,2}\*?\.?\s")
