@@ -30,12 +30,14 @@ _NOT_CONTENT = [
     r"(?<![\d.,])(?:19|20)\d{2}(?:\s*[-–]\s*(?:19|20)\d{2})?(?!\d|[.,]\d)",  # years, year ranges
     r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}/(?:19|20)\d{2}",  # dates
     r"\d+(?:[-/][A-ZĐ][\w/\-]*)+",  # document numbers 1681/NQ-UBTVQH15
-    r"(?i:\bsố\s+\d+)",
+    r"(?i:(?:quyết định|nghị quyết|hướng dẫn|kế hoạch|chỉ thị|thông báo|kết luận|công văn|văn bản|"
+               r"thông tư|nghị định|quy định|đề án|chương trình|quy chế|tờ trình|báo cáo)\s+số\s+\d+)",
     r"\(\s*\d{1,2}\s*\)",  # (3)
     r"^\s*[-+]?\s*\d{1,2}(?:\.\d{1,2})*[.)]\s",  # a list or heading number opening the text
     r"(?<=[.;:]\s)\d{1,2}(?:\.\d{1,2})*\.\s",  # one inside a joined paragraph
     r"(?i:lần thứ\s+\w+)",
-    r"(?i:(?:mức độ|quốc lộ|tỉnh lộ)\s+\d+|covid\s*-?\s*19|\d{1,2}\s*tuổi)",  # levels, roads, ages
+    r"(?i:(?:mức(?: độ)?|quốc lộ|tỉnh lộ)\s+\d+(?:\s*,\s*\d+)*|covid\s*-?\s*19|\d{1,2}\s*tuổi)",  # levels, roads, ages
+    r"\b\d[G]\b",  # 3G, 4G networks
 ]
 _MASK = re.compile("|".join(f"(?:{p})" for p in _NOT_CONTENT))
 _FOOTNOTE_NUMBER = re.compile(r"^\s*\d{1,2}\*?\.?\s")

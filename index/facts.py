@@ -101,6 +101,7 @@ class _Draft:
     plan: dict | None = None
     ratio: float | None = None
     assessment: str | None = None
+    segment: tuple[int, int] = (0, 0)  # the clause it was read from
 
 
 class LineLocator:
@@ -149,11 +150,11 @@ def report_facts(passages: list[Passage], lines: list[CleanLine], commune: Commu
     out: list[Fact] = []
     for p in passages:
         period, source = classify(p)
-        if period is None:
-            continue
         drafts = _table_drafts(p) if p.kind == KIND_TABLE_ROW else _text_drafts(p, commune)
         for n, d in enumerate(drafts):
-            out.append(_fact(p, d, n, period, source, locator, lexicon, list(commune.former_units)))
+            own = period or sentence_period(p.text[d.segment[0]:d.segment[1]])
+            if own:
+                out.append(_fact(p, d, n, own, source, locator, lexicon, list(commune.former_units)))
     return out
 
 
@@ -168,7 +169,21 @@ def classify(p: Passage) -> tuple[str | None, str]:
     if p.period == PERIOD_REVIEW:
         source = {KIND_FOOTNOTE: SOURCE_FOOTNOTE, KIND_TABLE_ROW: SOURCE_TABLE}.get(p.kind, SOURCE_PROSE)
         return PERIOD_REVIEW, source
-    return None, ""
+    return None, SOURCE_PROSE
+
+
+_PLAN_SENTENCE = re.compile(r"(?i)(?:đến|vào|tới) năm 2030|giai đoạn 2026\s*[-–]\s*2030|mục tiêu đến")
+_REVIEW_SENTENCE = re.compile(r"(?i)(?:nhiệm kỳ|giai đoạn)\s+2020\s*[-–]\s*2025|nhiệm kỳ qua|5 năm qua|05 năm qua")
+
+
+def sentence_period(segment: str) -> str | None:
+    """The term a sentence is about when no heading says it (a newspaper summary of a congress):
+    "đến năm 2030 …" is a target, "nhiệm kỳ 2020-2025, … đạt …" a result; anything else no fact."""
+    if _PLAN_SENTENCE.search(segment):
+        return PERIOD_PLAN
+    if _REVIEW_SENTENCE.search(segment):
+        return PERIOD_REVIEW
+    return None
 
 
 def _fact(p: Passage, d: _Draft, n: int, period: str, source: str, locator: LineLocator,
@@ -177,7 +192,10 @@ def _fact(p: Passage, d: _Draft, n: int, period: str, source: str, locator: Line
     lead = len(p.text[d.start:d.end]) - len(p.text[d.start:d.end].lstrip())
     start, end = locator.span_lines(p, d.start + lead, d.start + lead + len(text))
     indicator = _tidy(d.indicator, units)
-    key = lexicon.match(indicator, d.values[0].unit if d.values else None)
+    unit = d.values[0].unit if d.values else None
+    key = lexicon.match(indicator, unit)
+    if key is None and period == PERIOD_PROFILE:  # "Đảng bộ có 56 tổ chức đảng": the unit names what is counted
+        key = lexicon.by_unit(unit)
     return Fact(
         id=f"{p.file}:{start}-{end}:{n}", commune=p.commune, unit=d.unit or p.unit, period=period,
         indicator=indicator, indicator_en=lexicon.english(key), indicator_key=key, values=d.values, plan=d.plan,
@@ -285,6 +303,8 @@ def _segment_drafts(text: str, seg_start: int, seg_end: int, units: list[str], t
         drafts[-1].end = seg_end
         _results(segment, drafts, special)
     drafts.extend(_zero_drafts(segment, seg_start, units))
+    for d in drafts:
+        d.segment = (seg_start, seg_end)
     return drafts
 
 

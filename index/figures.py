@@ -16,13 +16,15 @@ from index.text import FIGURE, fold, parse_vn_number
 
 _MASKS = [
     re.compile(r"\b\d{1,2}/\d{1,2}/(?:19|20)\d{2}\b"),  # 16/6/2025
+    re.compile(r"(?i)\bngày\s+\d{1,2}(?:/\d{1,2})?"),  # "ngày 12/8"
     re.compile(r"(?i)(?:tháng|quý)\s+\d{1,2}(?:/(?:19|20)\d{2})?"),  # tháng 6/2025
     re.compile(r"\b\d{1,2}/(?:19|20)\d{2}\b"),  # 6/2025
     re.compile(r"(?<![\d.,])(?:19|20)\d{2}(?:\s*[-–]\s*(?:19|20)\d{2})?"
                r"(?![\d.,]*\s*(?:%|ha\b|người|hộ\b|con\b|tấn|triệu đồng|tỷ đồng|km\b|lượt))"),
     re.compile(r"(?i)(?:mức(?: độ)?|cấp độ|hạng)\s+(?:\d|I{1,3})(?:\s*(?:,|và|-)\s*(?:\d|I{1,3}))*\b"),
     re.compile(r"\d+(?:[-/][A-ZĐ][\w/\-]*)+"),  # 1681/NQ-UBTVQH15, 1522-QĐ/TU
-    re.compile(r"(?i)\bsố\s+\d+"),  # "Hướng dẫn số 12", "Quyết định số 1513"
+    re.compile(r"(?i)(?:quyết định|nghị quyết|hướng dẫn|kế hoạch|chỉ thị|thông báo|kết luận|công văn|văn bản|"
+               r"thông tư|nghị định|quy định|đề án|chương trình|quy chế|tờ trình|báo cáo)\s+số\s+\d+"),
     re.compile(r"(?i)(?:quốc lộ|tỉnh lộ|QL|TL)\s*\(?\d+[A-Z]?(?:\s*,\s*\d+[A-Z]?)*"),
     re.compile(r"\b\d+[A-Z]\b"),  # 3G, 4G
     re.compile(r"\(\s*\d{1,2}\s*\)"),  # (3)

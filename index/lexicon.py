@@ -1,13 +1,14 @@
 """The indicator lexicon (``data/indicators.tsv``): one canonical key per indicator, across communes.
 
-Each row is a key, its English name, its usual unit and the Vietnamese phrases the reports use
+Each row is a key, its English name, its usual unit (as the reports write it) and the Vietnamese phrases the reports use
 for it (curated from ``bench/indicator_vocabulary.py``, which lists what the extractor finds). A
 record's indicator takes the key of the longest phrase it contains, so "tỷ lệ hộ cận nghèo" finds
 the near-poor row before the poor one; an indicator that holds phrases of two keys side by side
 ("hộ nghèo, hộ cận nghèo") is a combined one and gets no key. Qualifier groups
 (``data/indicator_qualifiers.txt``) keep indicators apart that differ by one word: a row never
 takes an indicator holding a qualifier word the row's own phrases lack (health vs social
-insurance, area vs output). A percentage row never takes a count ("56 tổ chức đảng").
+insurance, area vs output). A percentage row never takes a count ("56 tổ chức đảng") and a count
+row never takes a percentage.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class Lexicon:
 
     def _allowed(self, key: str, text: str, unit: str | None) -> bool:
         row = self.by_key[key]
-        if row.unit == "%" and unit not in (None, "%"):
+        if unit is not None and (row.unit == "%") != (unit == "%"):  # a share is no count, a count no share
             return False
         for group in self.qualifiers:
             in_row = [q for q in group if any(_contains(p, q) for p in row.phrases)]
@@ -81,6 +82,11 @@ class Lexicon:
             if any(q not in in_row and _contains(text.strip(), q) for q in group):
                 return False
         return True
+
+    def by_unit(self, unit: str | None) -> str | None:
+        """The one key whose usual unit is ``unit`` ("tổ chức đảng" → party organisations), if only one."""
+        keys = [r.key for r in self.rows if unit and r.unit and r.unit.lower() == unit.lower()]
+        return keys[0] if len(keys) == 1 else None
 
     def english(self, key: str | None) -> str | None:
         return self.by_key[key].english if key in self.by_key else None
