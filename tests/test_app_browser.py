@@ -182,6 +182,11 @@ def test_compare_matrix_is_filled_on_open_switches_period_and_downloads(browser,
     assert len(communes) == len(REPORTS)
     rows = table.locator("tbody tr")
     assert rows.count() >= 1
+    forest = table.locator('tr[data-key="forest_cover"]')  # the same indicator in all five reports
+    for commune, figure, cited in [("Mường La", "51,51%", "muong-la.txt:884"), ("Bó Sinh", "30,2%", "bo-sinh.txt:98"),
+                                   ("Phiêng Pằn", "48%", "phieng-pan.txt:13")]:
+        cell = forest.locator(f'td[data-commune="{commune}"]')
+        assert figure in cell.locator(".mx-fig").inner_text() and cell.get_attribute("data-cite").startswith(cited)
     cell = table.locator("td.mx-cell").first
     cite = cell.get_attribute("data-cite")
     file, _, lines = cite.partition(":")
