@@ -110,7 +110,7 @@ table.sc tr.sc-group th { position: static; max-width: none; box-shadow: none; f
   border: 1px solid var(--border-color-primary); }
 #compare-controls, #scorecard-controls { align-items: flex-end; flex-wrap: wrap; gap: 8px; }
 @media (max-width: 800px) {
-  table.mx tbody th { min-width: 104px; max-width: 118px; font-size: .8rem; overflow-wrap: anywhere; }
+  table.mx tbody th { min-width: 104px; max-width: 118px; font-size: .8rem; overflow-wrap: break-word; width: 118px; }
   table.mx th, table.mx td { padding: 5px 6px !important; min-width: 84px; }
   /* the scorecard as one card per target: six columns do not fit a phone */
   table.sc, table.sc tbody, table.sc th, table.sc td { display: block; min-width: 0 !important; max-width: none; }
