@@ -15,6 +15,7 @@ import baocao.config  # noqa: F401 - first: turns analytics and hub look-ups off
 import ipaddress
 import sys
 from collections.abc import Callable
+from functools import partial
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -25,9 +26,11 @@ from ui.chat import ask, build_chat_tab
 from ui.compare import build_compare_tab
 from ui.documents import build_documents_tab, communes, documents_frame, picker_updates, report_files
 from ui.evals import build_evals_tab
+from ui.facts_api import facts
 from ui.guard import RequestGuard
 from ui.logs import quiet_tracebacks
 from ui.render import notice
+from ui.scorecard import build_scorecard_tab
 from ui.state import HOLDER, Factory
 from ui.style import CSS, theme
 
@@ -56,7 +59,7 @@ def build_app(assistant_factory: Callable[[], object] | None = None, settings: S
         settings = settings or get_settings()
         HOLDER.configure(assistant_factory or default_factory(settings), settings)
     assistant = HOLDER.get()
-    records, names = (assistant.targets() if assistant else []), communes()
+    names = communes()
     with gr.Blocks(title="baocao — Sơn La commune reports", analytics_enabled=False) as demo:
         gr.HTML(f"<h1>{TITLE}</h1><p>{DESCRIPTION}</p>", elem_id="app-header")
         banner = gr.HTML(notice(_status()), elem_id="status-banner", visible=assistant is None)
@@ -64,17 +67,20 @@ def build_app(assistant_factory: Callable[[], object] | None = None, settings: S
             with gr.Tab("Chat", id="chat"):
                 chat = build_chat_tab(names)
             with gr.Tab("Compare", id="compare"):
-                compare = build_compare_tab(records, names)
-            pickers = [chat["commune"], compare["communes"], compare["topic"]]
+                compare = build_compare_tab()
+            with gr.Tab("Scorecard", id="scorecard"):
+                scorecard = build_scorecard_tab()
+            pickers = [chat["commune"], *compare["outputs"], *scorecard["outputs"]]
             with gr.Tab("Evals", id="evals"):
                 build_evals_tab()
             with gr.Tab("Documents", id="documents"):
                 docs = build_documents_tab(pickers)
         gr.api(ask, api_name="ask")
+        gr.api(facts, api_name="facts")  # the fact records (baocao facts), README "Facts"
         fresh = [docs["table"], docs["remove"], *pickers]
         demo.load(_fresh_lists, None, fresh, api_visibility="private")  # another user may have changed reports
         timer = gr.Timer(2.0, active=assistant is None)
-        timer.tick(_poll, None, [banner, timer, *fresh], api_visibility="private")
+        timer.tick(partial(_poll, len(fresh)), None, [banner, timer, *fresh], api_visibility="private")
     return demo
 
 
@@ -87,11 +93,11 @@ def _fresh_lists() -> tuple:
     return documents_frame(), gr.Dropdown(choices=report_files(), value=None), *picker_updates()
 
 
-def _poll() -> tuple:
+def _poll(n_fresh: int) -> tuple:
     """While the first index build runs: show its progress; once ready, fill the tables and pickers."""
     if HOLDER.get() is None:
         kind = "error" if HOLDER.error else "info"
-        return gr.HTML(notice(HOLDER.busy_message, kind), visible=True), gr.Timer(active=True), *[gr.skip()] * 5
+        return gr.HTML(notice(HOLDER.busy_message, kind), visible=True), gr.Timer(active=True), *[gr.skip()] * n_fresh
     return gr.HTML("", visible=False), gr.Timer(active=False), *_fresh_lists()
 
 

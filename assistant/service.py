@@ -188,6 +188,20 @@ class Assistant:
         owner = self.registry.owner_of(commune) if commune else None
         return [t for t in self.index.targets if commune is None or t["commune"] == owner]
 
+    def facts(self, period: str | None = None, commune: str | None = None,
+              indicator: str | None = None) -> list[dict]:
+        """Fact records (index/facts.py; the JSON contract in the README), filtered.
+
+        ``commune`` may be any name of a commune, former ones included ("Ít Ong" → Mường La);
+        ``indicator`` is an ``indicator_key`` of ``data/indicators.tsv``. An unknown commune gives [].
+        """
+        owner = self.registry.owner_of(commune) if commune else None
+        if commune and owner is None:
+            return []
+        return [f for f in self.index.facts if (period is None or f["period"] == period)
+                and (owner is None or f["commune"] == owner)
+                and (indicator is None or f["indicator_key"] == indicator)]
+
     def documents(self) -> list[dict]:
         """The indexed reports: commune, passages, target items, when indexed."""
         out = []

@@ -96,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=_cmd_targets)
 
+    p = sub.add_parser("facts", help="print the fact records: targets, results and profile figures")
+    p.add_argument("--period", choices=["2025-2030", "2020-2025", "profile"])
+    p.add_argument("--commune")
+    p.add_argument("--indicator", help="an indicator_key of data/indicators.tsv (e.g. forest_cover)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=_cmd_facts)
+
     from evals.runner import add_eval_arguments, run_eval_command
 
     p = sub.add_parser("eval", help="score the eval set(s)")
@@ -213,6 +220,34 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     for r in records:
         print(f"{r['commune']:<12} {r['number']:>3}  {r['indicator'][:60]:<60}  {r['value'][:40]:<40} "
               f"{r['file']}:{r['line_start']}")
+    return 0
+
+
+FACT_COLUMNS = ["id", "commune", "unit", "period", "indicator_key", "indicator", "indicator_en", "values", "plan",
+                "ratio", "assessment", "source", "file", "line_start", "line_end", "section", "text"]
+
+
+def _cmd_facts(args: argparse.Namespace) -> int:
+    assistant = _assistant()
+    if args.commune and not assistant.registry.owner_of(args.commune):
+        print(f"error: no report for commune {args.commune!r}; known: {', '.join(assistant.registry.names())}",
+              file=sys.stderr)
+        return 1
+    records = assistant.facts(args.period, args.commune, args.indicator)
+    if args.format == "json":
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+        return 0
+    if args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=FACT_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for r in records:
+            writer.writerow({**r, "values": " | ".join(v["text"] for v in r["values"]),
+                             "plan": (r["plan"] or {}).get("text") or ""})
+        return 0
+    for r in records:
+        values = "; ".join(v["text"] for v in r["values"])
+        print(f"{r['commune']:<11} {r['period']:<9} {(r['indicator_key'] or '-'):<22} {r['indicator'][:50]:<50} "
+              f"{values[:30]:<30} {r['file']}:{r['line_start']}-{r['line_end']}")
     return 0
 
 

@@ -138,6 +138,14 @@ class Settings:
         return DATA_FILES / "communes.json"
 
     @property
+    def indicators_path(self) -> Path:  # the indicator lexicon of the fact records (index/lexicon.py)
+        return DATA_FILES / "indicators.tsv"
+
+    @property
+    def indicator_qualifiers_path(self) -> Path:
+        return DATA_FILES / "indicator_qualifiers.txt"
+
+    @property
     def default_answer_mode(self) -> str:
         return self.answer_mode or ("extractive" if self.llm_backend == "none" else "llm")
 

@@ -26,8 +26,11 @@ import numpy as np
 from tqdm import tqdm
 
 from baocao.config import DATA_FILES, PROJECT_ROOT, Settings
+from index.cleaning import clean_lines
 from index.communes import detect_commune, load_overrides
 from index.embedding import get_embedder
+from index.facts import Fact, facts_json, report_facts
+from index.lexicon import load_lexicon
 from index.loaders import list_reports, read_report
 from index.passages import build_passages
 from index.schema import Passage
@@ -61,7 +64,8 @@ def embedder_label(spec: str) -> str:
 def pipeline_version() -> str:
     """Hash of the code and data that shape passages: changing them rebuilds passages."""
     h = hashlib.sha256()
-    for path in sorted((PROJECT_ROOT / "index").glob("*.py")) + [DATA_FILES / "communes.json"]:
+    data = [DATA_FILES / "communes.json", DATA_FILES / "indicators.tsv", DATA_FILES / "indicator_qualifiers.txt"]
+    for path in sorted((PROJECT_ROOT / "index").glob("*.py")) + data:
         if path.exists():
             h.update(path.read_bytes())
     return h.hexdigest()[:16]
@@ -80,9 +84,9 @@ def build_index(settings: Settings, *, rebuild: bool = False, progress: Progress
         if current and not rebuild and current.get("fingerprint") == fingerprint:
             return BuildSummary(len(reports), current["passages"], current["targets"], 0,
                                 time.time() - started, current["generation"], unchanged=True)
-        passages, communes = _all_passages(settings, reports)
+        passages, communes, facts = _all_passages(settings, reports)
         vectors, embedded = _vectors(settings, passages, progress, show_bar)
-        generation = _write_generation(settings, passages, vectors, fingerprint, communes)
+        generation = _write_generation(settings, passages, vectors, fingerprint, communes, facts)
         _flip_current(settings, generation)
         _prune_generations(settings, keep={generation, (current or {}).get("generation")})
         return BuildSummary(len(reports), len(passages), len(target_records(passages)), embedded,
@@ -110,19 +114,22 @@ def _fingerprint(settings: Settings, reports: list[Path]) -> str:
     return h.hexdigest()
 
 
-def _all_passages(settings: Settings, reports: list[Path]) -> tuple[list[Passage], list[dict]]:
-    """Passages of every report, and each report's commune record (kept in the manifest)."""
+def _all_passages(settings: Settings, reports: list[Path]) -> tuple[list[Passage], list[dict], list[Fact]]:
+    """Passages of every report, each report's commune record (kept in the manifest) and its facts."""
     overrides = load_overrides(settings.communes_path)
     embedder = get_embedder(settings.embedder)
+    lexicon = load_lexicon(settings.indicators_path, settings.indicator_qualifiers_path)
     passages: list[Passage] = []
     communes: list[dict] = []
+    facts: list[Fact] = []
     for path in reports:
         raw = read_report(path)
         commune = detect_commune(raw.lines, raw.name, overrides)
         communes.append({"file": raw.name, **asdict(commune)})
-        passages.extend(build_passages(raw.name, raw.lines, commune, embedder.count_tokens,
-                                       settings.max_passage_tokens))
-    return passages, communes
+        own = build_passages(raw.name, raw.lines, commune, embedder.count_tokens, settings.max_passage_tokens)
+        passages.extend(own)
+        facts.extend(report_facts(own, clean_lines(raw.lines), commune, lexicon))  # text only: no embedding
+    return passages, communes, facts
 
 
 def _vectors(settings: Settings, passages: list[Passage], progress: Progress | None,
@@ -151,7 +158,7 @@ def _vectors(settings: Settings, passages: list[Passage], progress: Progress | N
 
 
 def _write_generation(settings: Settings, passages: list[Passage], vectors: np.ndarray, fingerprint: str,
-                      communes: list[dict]) -> str:
+                      communes: list[dict], facts: list[Fact]) -> str:
     generation = time.strftime("gen-%Y%m%d-%H%M%S-") + hashlib.sha256(fingerprint.encode()).hexdigest()[:6]
     final = settings.index_dir / generation
     tmp = settings.index_dir / f".tmp-{generation}"
@@ -161,12 +168,13 @@ def _write_generation(settings: Settings, passages: list[Passage], vectors: np.n
     LexicalStore.build(passages).save(tmp / "bm25")
     records = [r.to_json() for r in target_records(passages)]
     (tmp / "targets.json").write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+    (tmp / "facts.json").write_text(json.dumps(facts_json(facts), ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, final)  # the Chroma path must be final: it records its location
     VectorStore(settings, final / "chroma", collection_name(generation)).write(passages, vectors)
     manifest = {
         "generation": generation, "fingerprint": fingerprint, "embedder": embedder_label(settings.embedder),
         "pipeline": pipeline_version(), "reports": len(communes), "passages": len(passages),
-        "targets": len(records), "built_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "targets": len(records), "facts": len(facts), "built_at": time.strftime("%Y-%m-%d %H:%M:%S"),
         "chroma": "server" if settings.chroma_host else "embedded",
         "communes": communes,
     }

@@ -23,6 +23,7 @@ class IndexReader:
     lexical: LexicalStore
     vectors: VectorStore
     targets: list[dict]
+    facts: list[dict] = field(default_factory=list)  # index/facts.py records (the JSON contract)
     position: dict[str, int] = field(default_factory=dict)  # passage id → index in ``passages``
 
     def __post_init__(self) -> None:
@@ -53,6 +54,7 @@ def open_index(settings: Settings) -> IndexReader:
             sample = vectors.collection().get(limit=1, include=["embeddings"])["embeddings"][0]
             vectors.query(sample, 1)
         targets = json.loads((gen_dir / "targets.json").read_text(encoding="utf-8"))
+        facts = json.loads((gen_dir / "facts.json").read_text(encoding="utf-8"))
     except Exception as exc:  # noqa: BLE001 - any damage means the same thing to the user
         raise IndexUnavailable(
             f"The index in {gen_dir} is damaged ({type(exc).__name__}: {exc}). "
@@ -63,4 +65,4 @@ def open_index(settings: Settings) -> IndexReader:
             f"The index in {gen_dir} is incomplete ({stored} vectors for {len(passages)} passages). "
             "Rebuild it with: baocao index --rebuild"
         )
-    return IndexReader(manifest, passages, lexical, vectors, targets)
+    return IndexReader(manifest, passages, lexical, vectors, targets, facts)

@@ -17,7 +17,7 @@ _ROW_START = re.compile(r"^(?P<num>\d{1,2})(?:\s+(?P<rest>.*))?$")
 _GROUP_START = re.compile(r"^(?P<num>[IVX]{1,4})(?:\s+(?P<rest>.*))?$")
 _ASSESSMENT = re.compile(r"(Không\s+đạt|Chưa\s+đạt|Vượt|Đạt)\s*$", re.IGNORECASE)
 _UNITS = (
-    r"Triệu đồng|triệu đồng|Tỷ đồng|tỷ đồng|Hợp tác xã|HTX|Trường|Trạm|Tiêu chí|Người|Đảng viên,\s*%|"
+    r"Triệu đồng|triệu đồng|Triệu|Tỷ đồng|tỷ đồng|Hợp tác xã|HTX|Trường|Trạm|Tiêu chí|Người|Đảng viên,\s*%|"
     r"Đảng viên|đảng viên|Bản|Hộ|hộ|ha|Ha|tấn|Tấn|con|Con|km|Km|%"
 )
 _ROW_PARSE = re.compile(rf"^(?P<indicator>.*?)\s+(?P<unit>{_UNITS})\s+(?P<values>[\d.,/\s\-–]+)$")
@@ -82,12 +82,13 @@ def _close(current: list[Block], rows: list[TableRow], group: str | None) -> Non
     cells = [first.group("rest") or ""] + [b.text for b in current[1:]]
     text = re.sub(r"\s+", " ", " ".join(c for c in cells if c)).strip()
     row = TableRow(first.group("num"), text, current[0].line_start, current[-1].line_end, group)
-    _parse_cells(row)
+    parse_cells(row)
     rows.append(row)
     current.clear()
 
 
-def _parse_cells(row: TableRow) -> None:
+def parse_cells(row: TableRow) -> None:
+    """Tell a row's cells apart: indicator, unit, plan (NQ), result, % and assessment."""
     body = row.text
     assessment = _ASSESSMENT.search(body)
     if assessment:

@@ -1,7 +1,7 @@
 """The Gradio app in a real browser (Debian Chromium via Playwright), on the real index.
 
-What a user does: ask, follow up, read the cited lines, compare communes, run the evals, upload
-a broken file, and try to inject a script. Screenshots at laptop and phone width go to
+What a user does: ask, follow up, read the cited lines, compare communes in the matrix, read a commune's
+scorecard, run the evals, upload a broken file, and try to inject a script. Screenshots at laptop and phone width go to
 ``test-artifacts/`` so the layout can be looked at, not just asserted.
 """
 
@@ -122,7 +122,12 @@ def shot(page, name: str) -> None:
 
 
 def tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
+    """Open a tab; on a narrow screen Gradio puts the last tabs in a "More tabs" (⋯) menu."""
+    button = page.get_by_role("tab", name=name)
+    if not button.count():
+        page.get_by_role("button", name="More tabs").click()
+        button = page.locator(".overflow-dropdown button", has_text=name)
+    button.click()
 
 
 def state_of_data() -> dict[str, str]:
@@ -161,19 +166,81 @@ def test_script_typed_as_a_question_is_shown_not_run(browser, app_url: str) -> N
     shot(page, "laptop-4-script-shown-as-text")
 
 
-def test_compare_tab_lines_up_forest_cover(browser, app_url: str) -> None:
+def matrix_on_screen(page, period: str):
+    """The Compare matrix for ``period``, once it is on the page (it is computed on open: nothing clicked)."""
+    table = page.locator(f'#compare-matrix table.mx[data-period="{period}"]')
+    table.wait_for()
+    return table
+
+
+def test_compare_matrix_is_filled_on_open_switches_period_and_downloads(browser, app_url: str,
+                                                                         tmp_path: Path) -> None:
+    import pandas as pd
+
     page = open_page(browser, app_url, LAPTOP)
     tab(page, "Compare")
-    page.get_by_role("button", name="Compare", exact=True).click()
-    table = page.locator("#compare-table")
-    table.filter(has_text="51,51").wait_for()
-    text = table.inner_text()
-    for commune, figure in [("Mường La", "51,51"), ("Bó Sinh", "30,2"), ("Phiêng Pằn", "48%")]:
-        assert commune in text and figure in text
-    chart = page.locator("#compare-chart")
-    chart.locator("g.mark-rect path").nth(4).wait_for()  # one bar per commune that has the target
-    assert "Mường La" in chart.text_content()
+    table = matrix_on_screen(page, "2025-2030")
+    communes = [t.strip() for t in table.locator("thead th").all_text_contents()[1:]]  # not upper-cased
+    assert len(communes) == len(REPORTS)
+    rows = table.locator("tbody tr")
+    assert rows.count() >= 1
+    forest = table.locator('tr[data-key="forest_cover"]')  # the same indicator in all five reports
+    for commune, figure, cited in [("Mường La", "51,51%", "muong-la.txt:884"), ("Bó Sinh", "30,2%", "bo-sinh.txt:98"),
+                                   ("Phiêng Pằn", "48%", "phieng-pan.txt:13")]:
+        cell = forest.locator(f'td[data-commune="{commune}"]')
+        assert figure in cell.locator(".mx-fig").inner_text() and cell.get_attribute("data-cite").startswith(cited)
+    cell = table.locator("td.mx-cell").first
+    cite = cell.get_attribute("data-cite")
+    file, _, lines = cite.partition(":")
+    assert file in REPORTS and all(n.isdigit() for n in lines.split("-")), cite
+    cell.locator("summary").click()  # the quoted line opens under the figure
+    quote = cell.locator(".mx-quote")
+    quote.wait_for()
+    report = (ROOT / "data" / "reports" / file).read_text(encoding="utf-8").split("\n")
+    start, end = (int(n) for n in (lines.split("-") * 2)[:2])
+    assert " ".join(quote.inner_text().split())[:40] in " ".join(" ".join(report[start - 1:end]).split())
+    page.locator("#compare-chart g.mark-rect path").nth(1).wait_for()  # a chart, also without a click
     shot(page, "laptop-5-compare")
+
+    page.get_by_label("2020-2025 results").check()
+    results = matrix_on_screen(page, "2020-2025")
+    with page.expect_download() as download:
+        page.locator("#compare-csv").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.suffix == ".csv" and "2020-2025" in saved.name
+    frame = pd.read_csv(saved, dtype=str, keep_default_na=False)
+    assert len(frame) == results.locator("tbody tr").count()
+    assert [c for c in communes if c in frame.columns] == communes
+    shown = [" ".join(t.split()) for t in results.locator("tbody th .mx-en").all_inner_texts()]
+    assert list(frame["indicator"]) == shown
+    shot(page, "laptop-5b-compare-results")
+
+
+def test_scorecard_is_filled_on_open_and_follows_the_commune(browser, app_url: str) -> None:
+    page = open_page(browser, app_url, LAPTOP)
+    tab(page, "Scorecard")
+    counts = page.locator("#scorecard .sc-counts")
+    counts.wait_for()
+    first = counts.get_attribute("data-commune")
+    assert first == "Bó Sinh"  # the first commune, without choosing it
+    met, not_met, unassessed = (int(page.locator(f"#scorecard .sc-counts .{c}").inner_text().split()[0])
+                                for c in ("sc-met", "sc-not-met", "sc-none"))
+    assert met + not_met + unassessed == page.locator("#scorecard tbody tr[data-status]").count() > 0
+    assert met == page.locator('#scorecard tbody tr[data-status="met"]').count()
+    source = page.locator("#scorecard td.mx-cell .mx-cite").first.inner_text()
+    assert source.startswith("bo-sinh.txt:")
+    shot(page, "laptop-9-scorecard")
+    page.locator("#scorecard-show").get_by_label("Not met").check()
+    page.locator("#scorecard tbody tr[data-status]").nth(not_met).wait_for(state="detached")
+    statuses = page.locator("#scorecard tbody tr[data-status]").evaluate_all("rs => rs.map(r => r.dataset.status)")
+    assert statuses == ["not met"] * not_met
+    page.locator("#scorecard-show").get_by_label("All").check()
+    page.locator("#scorecard tbody tr[data-status]").nth(not_met).wait_for()
+    page.locator("#scorecard-commune input").click()
+    page.get_by_role("option", name="Mai Sơn").click()
+    page.locator('#scorecard .sc-counts[data-commune="Mai Sơn"]').wait_for()
+    assert page.locator("#scorecard td.mx-cell .mx-cite").first.inner_text().startswith("mai-son.txt:")
 
 
 def test_evals_tab_runs_the_eval_set(browser, app_url: str) -> None:
@@ -221,9 +288,15 @@ def test_phone_width_is_usable(browser, app_url: str) -> None:
     assert no_sideways_scroll
     shot(page, "phone-2-answer-with-sources")
     tab(page, "Compare")
-    page.get_by_role("button", name="Compare", exact=True).click()
-    page.locator("#compare-table").filter(has_text="51,51").wait_for()
+    matrix_on_screen(page, "2025-2030")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # the matrix scrolls inside
     shot(page, "phone-3-compare")
+    tab(page, "Scorecard")
+    page.locator("#scorecard .sc-counts").wait_for()
+    card = page.locator("#scorecard tbody tr[data-status]").first.bounding_box()
+    assert card["width"] <= PHONE["width"]  # one card per target, not a table wider than the phone
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(page, "phone-5-scorecard")
     tab(page, "Documents")
     page.locator("#documents-table").filter(has_text="muong-la.txt").wait_for()
     shot(page, "phone-4-documents")

@@ -1,223 +1,164 @@
-"""The Compare tab: one indicator's 2025-2030 target across communes, as a table and a chart.
+"""The Compare tab: every indicator two or more communes set, as a matrix of cited figures.
 
-Target records are matched to the indicator by its Vietnamese phrasings (the glossary turns
-"forest cover" into "tỷ lệ che phủ rừng", …), on diacritic-folded text, exact first and fuzzy
-(rapidfuzz) second. The figure is the first one written *after* the matched words, because a
-record often holds several ("trồng mới 03 ha; … độ che phủ rừng đạt 30,2%"). A commune with no
-matching record is a "missing" row and stays out of the chart; it is never plotted as zero.
+For the chosen period (2025-2030 targets, 2020-2025 results, the commune profile) each row is one
+aligned indicator (``indicator_key``), each column a commune. A cell shows the figure as written
+and its citation (file:lines); opening it shows the quoted line. A commune whose report does not
+state the indicator shows "—" ("not in report"), never zero. Under the matrix: a bar chart of one
+indicator, and the matrix as CSV / XLSX. All of it is computed when the page opens.
+
+Report text is only ever inserted escaped (``ui.render.esc``): a report cannot add markup, links or
+images to the page, so no URL written in a report is fetched by the browser.
 """
 
 from __future__ import annotations
 
-import csv
-import re
-import unicodedata
-from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import gradio as gr
 import pandas as pd
-from rapidfuzz import fuzz
 
-from assistant.glossary import load_glossary
-from index.targets import UNITS
-from index.text import FIGURE, fold, parse_vn_number
+from ui.matrix import PERIODS, Row, chart_frame, chartable, empty_chart, export_files, matrix
+from ui.render import esc
 from ui.state import HOLDER
 
-MIN_SCORE = 88  # partial-ratio below this is a different indicator
-MIN_COMMUNES = 2  # a topic offered in the dropdown must be comparable
-MIN_PHRASE = 8  # shorter Vietnamese phrasings ("tỷ lệ", "đạt") are too generic to name a topic
-DEFAULT_TOPIC = "forest cover"
-NO_FIGURE = "(no figure)"  # the target exists but is qualitative: cited, not charted
-COLUMNS = ["commune", "figure", "number", "unit", "citation", "text"]
-# Glossary rows that are question scaffolding, not indicators ("đạt … mới", "hằng năm", "chỉ tiêu").
-GENERIC = frozenset({"new", "per year", "target", "households", "average", "term", "area", "by 2030", "rate"})
-_YEAR = re.compile(r"(19|20)\d\d")
-_UNIT_AFTER = re.compile(r"^\s*(" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + r")\b",
-                         re.IGNORECASE)
+DEFAULT_PERIOD = "2025-2030"
+MISSING = '<td class="mx-missing" title="not in report"><span aria-label="not in report">—</span></td>'
+
+
+def period_rows(period: str) -> tuple[list[Row], list[str]]:
+    """The matrix rows and the communes (columns) for ``period`` on the index as it is now."""
+    assistant = HOLDER.get()
+    if assistant is None:
+        return [], []
+    communes = assistant.registry.names()
+    return matrix(assistant.facts(period=period), period, communes), communes
+
+
+def cell_html(row: Row, commune: str) -> str:
+    """One cell: the figure and file:lines; opening it shows the quote (escaped) and its section."""
+    cell = row.cells.get(commune)
+    if cell is None:
+        return MISSING
+    more = "".join(f'<li><span class="mx-also-fig">{esc(figure)}</span>{f" ({esc(unit)})" if unit else ""} '
+                   f'<span class="mx-also-cite">{esc(cite)}</span></li>' for figure, unit, cite in cell.others)
+    more = f'<div class="mx-more">Also in the report:<ul>{more}</ul></div>' if more else ""
+    badge = f'<span class="mx-count" title="figures for it in the report">+{len(cell.others)}</span>' \
+        if cell.others else ""
+    return (f'<td class="mx-cell" data-commune="{esc(commune)}" data-cite="{esc(cell.citation)}" '
+            f'title="{esc(cell.citation)}: {esc(cell.text)}"><details><summary>'
+            f'<span class="mx-fig">{esc(cell.figure)}</span><span class="mx-cite">{esc(cell.citation)}{badge}</span>'
+            f'</summary><blockquote class="mx-quote">{esc(cell.text)}</blockquote>'
+            f'<div class="mx-sec">{esc(cell.section)}</div>{more}</details></td>')
+
+
+def matrix_html(rows: list[Row], communes: list[str], period: str) -> str:
+    """The matrix as an HTML table that scrolls sideways inside its box (the page itself never does)."""
+    if not rows:
+        return (f'<p class="muted" id="mx-empty">No indicator is stated by two or more communes for '
+                f'{esc(PERIODS.get(period, period))}.</p>')
+    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in communes)
+    body = "".join(
+        f'<tr data-key="{esc(r.key)}"><th scope="row"><div class="mx-en">{esc(r.label)}</div>'
+        f'<div class="mx-vi">{esc(r.indicator)}</div></th>{"".join(cell_html(r, c) for c in communes)}</tr>'
+        for r in rows)
+    return (f'<div class="mx-wrap"><table class="mx" data-period="{esc(period)}"><thead><tr>'
+            f'<th scope="col">Indicator</th>{head}</tr></thead><tbody>{body}</tbody></table></div>')
+
+
+def summary_html(rows: list[Row], communes: list[str], period: str) -> str:
+    cells = sum(r.present for r in rows)
+    return (f'<p class="mx-summary"><strong>{len(rows)}</strong> indicators stated by two or more of '
+            f'{len(communes)} communes ({esc(PERIODS.get(period, period))}); {cells} of {len(rows) * len(communes)} '
+            f'cells filled. Open a cell for the quoted line; — means the report does not state it.</p>')
+
+
+def chart_choices(rows: list[Row]) -> list[tuple[str, str]]:
+    return [(f"{r.label} — {r.indicator}" if r.indicator else r.label, r.key) for r in chartable(rows)]
+
+
+def default_chart_key(rows: list[Row]) -> str | None:
+    """The indicator with figures in the most communes (the fullest chart); the matrix order on a tie."""
+    charted = chartable(rows)
+    return max(charted, key=lambda r: len(chart_frame(r)[0])).key if charted else None
+
+
+def chart_for(rows: list[Row], key: str | None, period: str) -> tuple[pd.DataFrame, str]:
+    """The bar chart's data for one indicator key, and a caption naming the unit."""
+    row = next((r for r in rows if r.key == key), None)
+    frame, unit = chart_frame(row)
+    if row is None or frame.empty:
+        return empty_chart(), '<p class="muted">Choose an indicator with figures in two or more communes.</p>'
+    left_out = [c for c, cell in row.cells.items() if cell is None or cell.number is None or cell.unit != unit]
+    note = f" Not shown: {esc(', '.join(left_out))} (not in report, or another unit)." if left_out else ""
+    return frame, (f'<p class="mx-chart-note"><strong>{esc(row.label)}</strong> — {esc(PERIODS.get(period, period))}'
+                   f', unit: <strong>{esc(unit or "as written")}</strong>.{note}</p>')
 
 
 @dataclass(frozen=True)
-class Topic:
-    label: str  # "forest cover"
-    phrases: tuple[str, ...]  # folded Vietnamese phrasings
+class View:
+    """What the tab shows for one period."""
+
+    summary: str
+    matrix: str
+    choices: list[tuple[str, str]]
+    key: str | None
+    chart: pd.DataFrame
+    chart_note: str
+    csv: str | None
+    xlsx: str | None
 
 
-@lru_cache(maxsize=4)
-def glossary_topics(path: Path) -> tuple[Topic, ...]:
-    """Each glossary row as a topic named by its first English phrase."""
-    topics = []
-    if path.exists():
-        with path.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh, delimiter="\t"):
-                english = (row.get("en") or "").split("|")[0].strip()
-                phrases = tuple(fold(v.strip()) for v in (row.get("vi") or "").split("|") if v.strip())
-                if english and phrases:
-                    topics.append(Topic(english, phrases))
-    return tuple(topics)
+def compare_data(period: str | None, key: str | None = None) -> View:
+    """Summary, matrix, chartable indicators, the chart of ``key`` (or the first), export files."""
+    period = period if period in PERIODS else DEFAULT_PERIOD
+    if HOLDER.get() is None:
+        return View(f'<p class="muted">{esc(HOLDER.busy_message)}</p>', "", [], None, empty_chart(), "", None, None)
+    rows, communes = period_rows(period)
+    choices = chart_choices(rows)
+    keys = [k for _, k in choices]
+    key = key if key in keys else default_chart_key(rows)
+    frame, note = chart_for(rows, key, period)
+    csv_path, xlsx_path = export_files(rows, communes, period)
+    return View(summary_html(rows, communes, period), matrix_html(rows, communes, period), choices, key, frame,
+                note, str(csv_path), str(xlsx_path))
 
 
-def topic_choices(records: list[dict], glossary_path: Path) -> list[str]:
-    """Topics that name the indicator of targets in at least two communes.
-
-    Each record counts for the one topic its indicator (the words before the figure) names first,
-    longest phrasing on a tie: "Thu nhập bình quân…" is income, not "average"; "Tỷ lệ che phủ rừng
-    … bao gồm diện tích cây ăn quả" is forest cover, not fruit trees.
-    """
-    topics = glossary_topics(glossary_path)
-    communes: dict[str, set[str]] = {}
-    for r in records:
-        indicator = fold(_nfc(r["indicator"]))
-        found = [(-indicator.find(p), len(p), t.label) for t in topics for p in t.phrases
-                 if len(p) >= MIN_PHRASE and " " in p and p in indicator]
-        if found:
-            communes.setdefault(max(found)[2], set()).add(r["commune"])
-    return sorted(label for label, cs in communes.items()
-                  if len(cs) >= MIN_COMMUNES and label not in GENERIC and not any(ch.isdigit() for ch in label))
+def compare_view(period: str | None) -> tuple:
+    """The tab's outputs for a period (in ``build_compare_tab``'s ``outputs`` order)."""
+    v = compare_data(period)
+    return (v.summary, v.matrix, gr.Dropdown(choices=v.choices, value=v.key), v.chart, v.chart_note, v.csv, v.xlsx)
 
 
-def phrases_for(keyword: str, glossary_path: Path) -> list[str]:
-    """The folded phrasings to look for: the glossary's for an English topic, plus the keyword itself."""
-    phrases = [fold(keyword.strip())]
-    for topic in glossary_topics(glossary_path):
-        if fold(keyword.strip()) == fold(topic.label):
-            phrases += topic.phrases
-    for concept in load_glossary(glossary_path).concepts(keyword):
-        phrases += concept.phrases
-    return [p for p in dict.fromkeys(phrases) if len(p) >= 3]
+def refreshed_compare() -> tuple:
+    """After a page load or a change of reports: the default period, recomputed, plus the period picker."""
+    return (*compare_view(DEFAULT_PERIOD), gr.Radio(value=DEFAULT_PERIOD))
 
 
-def match(record: dict, phrases: list[str]) -> tuple[float, int]:
-    """How well a record's text names the indicator, and where its name ends (offset into the NFC text).
-
-    The score prefers the longest phrase found (the most specific), the offset the earliest one:
-    "Thu nhập bình quân đạt 36,5 triệu đồng/người/năm (tăng 70% …)" must give 36,5, not 70%.
-    """
-    text = fold(_nfc(record["text"]))
-    exact = [(len(p), text.find(p) + len(p)) for p in phrases if p in text]
-    if exact:
-        return 100 + max(n for n, _ in exact) / 100, min(end for _, end in exact)
-    best = (0.0, 0)
-    for p in (p for p in phrases if len(p) >= 8):
-        al = fuzz.partial_ratio_alignment(p, text, score_cutoff=MIN_SCORE)
-        if al is not None:
-            best = max(best, (al.score, al.dest_end))
-    return best
-
-
-def figure_after(text: str, offset: int) -> tuple[str | None, str]:
-    """The first figure at or after ``offset`` that is not a year, and the unit written with it."""
-    text = _nfc(text)
-    for m in FIGURE.finditer(text):
-        figure = m.group(0).strip()
-        if m.start() < offset or all(_YEAR.fullmatch(part) for part in re.split(r"\s*[-–]\s*", figure)):
-            continue
-        if figure.endswith("%"):
-            return figure, "%"
-        unit = _UNIT_AFTER.match(text[m.end():])
-        return figure, unit.group(1) if unit else ""
-    return None, ""
-
-
-def parse_figure(figure: str | None) -> float | None:
-    """A figure as a number: "51,51%" → 51.51, "17.732" → 17732, a range "8-10%" → its first bound."""
-    if not figure:
-        return None
-    first = re.split(r"\s*[-–]\s*", figure.replace("%", "").strip())[0]
-    return parse_vn_number(first)
-
-
-def compare_rows(records: list[dict], keyword: str, communes: list[str], glossary_path: Path) -> list[dict]:
-    """One row per chosen commune: its best-matching target's figure, or a "missing" row."""
-    phrases = phrases_for(keyword, glossary_path)
-    rows = []
-    for commune in communes:
-        scored = [(match(r, phrases), r) for r in records if r["commune"] == commune]
-        scored = [(s, r) for s, r in scored if s[0] >= MIN_SCORE]
-        if not scored:
-            rows.append(dict(zip(COLUMNS, [commune, "missing", None, "", "", ""], strict=True)))
-            continue
-        (_, offset), record = max(scored, key=lambda sr: sr[0][0])
-        figure, unit = figure_after(record["text"], offset)
-        lines = f"{record['line_start']}" + (f"-{record['line_end']}" if record["line_end"] != record["line_start"]
-                                              else "")
-        rows.append({"commune": commune, "figure": figure or NO_FIGURE, "number": parse_figure(figure),
-                     "unit": unit, "citation": f"{record['file']}:{lines}", "text": _nfc(record["text"])})
-    return rows
-
-
-def chart_frame(rows: list[dict]) -> tuple[pd.DataFrame, str]:
-    """The chartable rows (a number, the most common unit) and the unit; missing rows are left out."""
-    valued = [r for r in rows if r["number"] is not None]
-    if not valued:
-        return _empty_chart(), ""
-    unit = Counter(r["unit"] for r in valued).most_common(1)[0][0]
-    same = [r for r in valued if r["unit"] == unit]
-    return pd.DataFrame({"commune": [r["commune"] for r in same], "value": [r["number"] for r in same]}), unit
-
-
-def _nfc(text: str) -> str:
-    """NFC keeps one character per letter, so offsets in folded text are offsets in the original."""
-    return unicodedata.normalize("NFC", text)
-
-
-# --- the tab ---------------------------------------------------------------------------------
-
-
-def run_compare(keyword: str, communes: list[str]) -> tuple:
-    """The table, chart and a one-line note for the chosen indicator and communes."""
-    assistant = HOLDER.get()
-    if assistant is None:
-        return _empty_table(), _empty_chart(), HOLDER.busy_message
-    if not (keyword or "").strip():
-        return _empty_table(), _empty_chart(), "Choose an indicator or type a keyword (e.g. che phủ rừng)."
-    chosen = communes or assistant.registry.names()
-    rows = compare_rows(assistant.targets(), keyword, chosen, HOLDER.settings.glossary_path)
-    frame, unit = chart_frame(rows)
-    found = sum(r["figure"] != "missing" for r in rows)
-    note = f"**{keyword}** — 2025-2030 targets: found in {found} of {len(rows)} communes."
-    if len(frame):
-        note += f" Chart unit: **{unit or 'as written'}**"
-        note += " (figures in other units are in the table only)." if len(frame) < found else "."
+def chart_view(period: str, key: str | None) -> tuple[pd.DataFrame, str]:
     # A bare DataFrame: returning gr.BarPlot(...) as an update draws an empty chart in Gradio 6.31.
-    return pd.DataFrame(rows, columns=COLUMNS), frame, note
+    rows, _ = period_rows(period if period in PERIODS else DEFAULT_PERIOD)
+    return chart_for(rows, key, period)
 
 
-def _empty_table() -> pd.DataFrame:
-    return pd.DataFrame(columns=COLUMNS)
-
-
-def _empty_chart() -> pd.DataFrame:
-    """Typed columns: an empty float "commune" column would make the chart's x axis numeric for good."""
-    return pd.DataFrame({"commune": pd.Series([], dtype="str"), "value": pd.Series([], dtype="float")})
-
-
-def build_compare_tab(records: list[dict], communes: list[str]) -> dict[str, gr.components.Component]:
-    """Lay out the compare tab: indicator, communes, button → note, table, chart."""
-    gr.Markdown("Pick an indicator (or type a Vietnamese/English keyword) to line up the communes' 2025-2030 "
-                "targets. A commune without that target shows as *missing*, never as zero.")
+def build_compare_tab() -> dict:
+    """Lay out the tab, already filled for the default period (``refreshed_compare`` refills it on load)."""
+    v = compare_data(DEFAULT_PERIOD)
     with gr.Row(elem_id="compare-controls"):
-        topic = gr.Dropdown(topic_choices(records, HOLDER.settings.glossary_path), value=DEFAULT_TOPIC,
-                            allow_custom_value=True, label="Indicator", scale=2, min_width=220,
-                            elem_id="compare-topic")
-        chosen = gr.CheckboxGroup(communes, value=communes, label="Communes", scale=3, min_width=260,
-                                  elem_id="compare-communes")
-    go = gr.Button("Compare", variant="primary", elem_id="compare-btn")
-    note = gr.Markdown(elem_id="compare-note")
-    table = gr.Dataframe(_empty_table(), label="Targets", wrap=True, interactive=False, elem_id="compare-table",
-                         column_widths=["120px", "90px", "80px", "60px", "170px", "580px"],
-                         datatype=["str", "str", "number", "str", "str", "str"])
-    chart = gr.BarPlot(_empty_chart(), x="commune", y="value", label="2025-2030 target (parsed figures)",
-                       height=300, y_lim=[0, None], x_title="", y_title="Target", x_label_angle=-30,
+        period = gr.Radio([(label, p) for p, label in PERIODS.items()], value=DEFAULT_PERIOD, label="Period",
+                          elem_id="compare-period", scale=3, min_width=260)
+        csv = gr.DownloadButton("Download CSV", value=v.csv, elem_id="compare-csv", size="sm", scale=0,
+                                min_width=140)
+        xlsx = gr.DownloadButton("Download XLSX", value=v.xlsx, elem_id="compare-xlsx", size="sm", scale=0,
+                                 min_width=140)
+    summary = gr.HTML(v.summary, elem_id="compare-summary")
+    table = gr.HTML(v.matrix, elem_id="compare-matrix")
+    indicator = gr.Dropdown(v.choices, value=v.key, label="Bar chart of one indicator", elem_id="compare-indicator")
+    note = gr.HTML(v.chart_note, elem_id="compare-chart-note")
+    chart = gr.BarPlot(v.chart, x="commune", y="value", label="Figures by commune",
+                       height=320, y_lim=[0, None], x_title="", y_title="figure", x_label_angle=-30,
                        elem_id="compare-chart")
-    go.click(run_compare, [topic, chosen], [table, chart, note], api_visibility="private")
-    return {"communes": chosen, "topic": topic}
-
-
-def refreshed_topics() -> gr.Dropdown:
-    """The indicator choices for the reports indexed now (after an upload, a removal, a first build)."""
-    assistant = HOLDER.get()
-    records = assistant.targets() if assistant else []
-    return gr.Dropdown(choices=topic_choices(records, HOLDER.settings.glossary_path))
+    outputs = [summary, table, indicator, chart, note, csv, xlsx]
+    # .input, not .change: a refresh that sets these from the server must not fire them again.
+    period.input(compare_view, [period], outputs, api_visibility="private")
+    indicator.input(chart_view, [period, indicator], [chart, note], api_visibility="private")
+    return {"outputs": [*outputs, period]}

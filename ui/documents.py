@@ -17,8 +17,9 @@ from gradio.utils import get_upload_folder
 
 from index.build import build_index
 from index.loaders import ORIGINALS_DIR, ReportError, import_report, list_reports
-from ui.compare import refreshed_topics
+from ui.compare import refreshed_compare
 from ui.render import notice
+from ui.scorecard import refreshed_scorecard
 from ui.state import HOLDER
 
 COLUMNS = ["commune", "file", "versions", "passages", "targets", "former units", "last indexed"]
@@ -177,9 +178,8 @@ def _refresh(message: str, keep: str | None = None) -> tuple:
 
 
 def picker_updates() -> tuple:
-    """New choices for the chat's commune filter, the compare tab's communes and its indicators."""
-    names = communes()
-    return gr.Dropdown(choices=["All", *names]), gr.CheckboxGroup(choices=names, value=names), refreshed_topics()
+    """New choices for the chat's commune filter, and the Compare and Scorecard tabs recomputed."""
+    return gr.Dropdown(choices=["All", *communes()]), *refreshed_compare(), *refreshed_scorecard()
 
 
 def build_documents_tab(pickers: list[gr.components.Component]) -> dict:

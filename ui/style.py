@@ -115,6 +115,58 @@ table.moved tr.fixed td:first-child { border-left: 3px solid #059669; }
 @media (max-width: 640px) {
   .fail-facts { grid-template-columns: 1fr; }
   .fail-facts dd { margin-bottom: 4px; }
+/* Compare matrix and Scorecard: the table scrolls inside its box, the page never sideways */
+.mx-wrap { max-width: 100%; overflow-x: auto; border: 1px solid var(--border-color-primary); border-radius: 10px; }
+#compare-matrix .mx-wrap { max-height: 72vh; overflow: auto; }  /* header row and indicator column stay */
+table.mx { border-collapse: separate; border-spacing: 0; width: 100%; font-size: .86rem; margin: 0 !important;
+  border: none !important; padding: 0 !important; }
+table.mx tr { border: none !important; }
+table.mx th, table.mx td { border: none !important; border-bottom: 1px solid var(--border-color-primary) !important;
+  padding: 6px 8px !important; text-align: left; vertical-align: top; background: var(--background-fill-primary);
+  min-width: 96px; }
+table.mx thead th { font-size: .74rem; text-transform: uppercase; letter-spacing: .03em; white-space: nowrap;
+  color: var(--body-text-color-subdued); position: sticky; top: 0; z-index: 1; }
+table.mx tbody th { position: sticky; left: 0; z-index: 1; min-width: 170px; max-width: 240px;
+  box-shadow: 1px 0 0 var(--border-color-primary); }
+table.mx thead th:first-child { position: sticky; left: 0; z-index: 2; }
+table.mx tr:last-child th, table.mx tr:last-child td { border-bottom: none !important; }
+.mx-en { font-weight: 600; }
+.mx-vi, .mx-sec, .mx-more { font-size: .76rem; color: var(--body-text-color-subdued); }
+.mx-cell details summary { cursor: pointer; list-style: none; }
+.mx-cell details summary::-webkit-details-marker { display: none; }
+.mx-fig { display: block; font-weight: 600; }
+.mx-cite { display: block; font-size: .72rem; color: var(--link-text-color); white-space: nowrap; }
+.mx-quote { margin: 4px 0; padding: 2px 0 2px 8px; border-left: 3px solid var(--color-accent); font-size: .8rem;
+  line-height: 1.4; min-width: 180px; }
+.mx-count { margin-left: 6px; padding: 0 5px; border-radius: 999px; font-size: .66rem;
+  background: var(--background-fill-secondary); color: var(--body-text-color-subdued); }
+.mx-more ul { margin: 2px 0 0 0; padding-left: 14px; }
+.mx-more li { margin: 0; }
+.mx-also-cite { font-size: .7rem; color: var(--link-text-color); white-space: nowrap; }
+.mx-missing { color: var(--body-text-color-subdued); text-align: center !important; }
+.mx-summary, .mx-chart-note { margin: 2px 0; font-size: .9rem; }
+table.sc tr.sc-group th { position: static; max-width: none; box-shadow: none; font-size: .76rem;
+  text-transform: uppercase; letter-spacing: .03em; color: var(--color-accent);
+  background: var(--background-fill-secondary); }
+.sc-counts { margin: 4px 0 8px; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.sc-counts .badge, table.sc .badge { white-space: nowrap; }
+.sc-met { background: #dcfce7; color: #166534; }
+.sc-not-met { background: #fee2e2; color: #991b1b; }
+.sc-none { background: var(--background-fill-secondary); color: var(--body-text-color-subdued);
+  border: 1px solid var(--border-color-primary); }
+#compare-controls, #scorecard-controls { align-items: flex-end; flex-wrap: wrap; gap: 8px; }
+@media (max-width: 800px) {
+  table.mx tbody th { min-width: 104px; max-width: 118px; font-size: .8rem; overflow-wrap: break-word; width: 118px; }
+  table.mx th, table.mx td { padding: 5px 6px !important; min-width: 84px; }
+  /* the scorecard as one card per target: six columns do not fit a phone */
+  table.sc, table.sc tbody, table.sc th, table.sc td { display: block; min-width: 0 !important; max-width: none; }
+  table.sc thead { display: none; }
+  table.sc tr { display: grid; grid-template-columns: 1fr 1fr; padding: 4px 0;
+    box-shadow: 0 1px 0 var(--border-color-primary); background: var(--background-fill-primary); }
+  table.sc tbody th { grid-column: 1 / -1; position: static; box-shadow: none; max-width: none; }
+  table.sc td, table.sc tbody th { border-bottom: none !important; padding: 3px 10px !important; }
+  table.sc td::before { content: attr(data-label); display: block; font-size: .68rem; text-transform: uppercase;
+    letter-spacing: .03em; color: var(--body-text-color-subdued); }
 }
 
 /* badges in the chat, notices */
