@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.loaders import ORIGINALS_DIR
 from index.places import read_places
 from index.text import fold
 
@@ -101,3 +103,47 @@ def _tidy(name: str) -> str:
     # "Mường La lần" → stop at the first lowercase word; keep "Mường La"
     kept = [w for w in words if w[:1].isupper()]
     return " ".join(kept).title() if name.isupper() else " ".join(kept)
+
+
+# --- the commune a user names at upload -------------------------------------------------------
+
+USER_COMMUNE_SUFFIX = ".commune.json"
+_MAX_NAME_CHARS = 60
+_UNIT_PREFIX = re.compile(r"^(?:xã|phường|thị trấn|commune)\s+", re.IGNORECASE)
+
+
+def clean_commune_name(name: str) -> str:
+    """A commune name typed by a user, tidied ("  xã  Tân Lập " → "Tân Lập"); ValueError when unusable."""
+    text = " ".join(unicodedata.normalize("NFC", str(name)).split())
+    text = _UNIT_PREFIX.sub("", text).strip(" ,.;:")
+    if not text or not any(ch.isalpha() for ch in text):
+        raise ValueError("the commune name is empty; type the commune's name (e.g. Tân Lập) or leave the field blank")
+    if len(text) > _MAX_NAME_CHARS or any(not (ch.isalnum() or ch in " -'’") for ch in text):
+        raise ValueError(f"{name!r} is not a commune name (letters and spaces, at most {_MAX_NAME_CHARS} characters)")
+    return text
+
+
+def user_commune_path(report: Path) -> Path:
+    """Where the commune named at upload is kept: beside the report's original, so removing the
+    report removes it too, and outside ``*.txt`` so it is never read as a report."""
+    return report.parent / ORIGINALS_DIR / f"{report.stem}{USER_COMMUNE_SUFFIX}"
+
+
+def save_user_commune(report: Path, name: str) -> None:
+    path = user_commune_path(report)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps({"name": clean_commune_name(name)}, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_user_commune(report: Path) -> dict | None:
+    """What the user set for this report at upload, or None (then the text decides)."""
+    path = user_commune_path(report)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {"name": clean_commune_name(data["name"])}
+    except (OSError, ValueError, TypeError, KeyError):  # a damaged file: the text decides, as without one
+        return None

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from index.cleaning import ROLE_FOOTNOTE, ROLE_TABLE, ROLE_TEXT, Block, CleanLine, clean_lines, marker_prefix
 from index.communes import CommuneInfo
 from index.paragraphs import ITEM_START, build_blocks
-from index.periods import LIST_ITEM, period_runs
+from index.periods import LIST_ITEM, Run, period_runs
 from index.schema import (
     KIND_FOOTNOTE,
     KIND_PROSE,
@@ -91,7 +91,7 @@ def _sentence_periods(annotated: list[tuple[Block, Section, bool]]) -> dict[int,
             continue
         starts[block.line_start] = (current, False)
         runs = period_runs(block.text, current)
-        current = next((p for _, p in reversed(runs) if p), current)
+        current = next((r.period for r in reversed(runs) if r.period), current)
         list_period = current if block.text.rstrip().endswith(":") else None
     return starts
 
@@ -171,13 +171,24 @@ def _period_passages(
     and its own exact lines; a piece longer than the embedder reads is cut at sentences."""
     out: list[Passage] = []
     offset = 0
-    runs = [(block.text, inherited)] if imposed else period_runs(block.text, inherited)
-    for text, period in runs:
+    runs = [Run(block.text, inherited)] if imposed else period_runs(block.text, inherited)
+    for run in runs:
+        text = run.text
         windows = [[text]] if count_tokens(text) <= max_tokens else _sentence_windows(text, count_tokens, max_tokens)
+        where = _in_sentence(section, run.subject, block.line_start)
         for window in windows:
-            passage, offset = _window_passage(window, block, section, file_name, commune, line_text, offset, period)
+            passage, offset = _window_passage(window, block, where, file_name, commune, line_text, offset,
+                                              run.period)
             out.append(passage)
     return out
+
+
+def _in_sentence(section: Section, subject: str | None, line: int) -> Section:
+    """A piece cut from inside a sentence names the sentence's opening words in its section (as a
+    footnote names the sentence it explains), so it is found by its topic."""
+    if not subject:
+        return section
+    return Section([*section.path, Heading(9, f"Câu: “{subject} …”", line)])
 
 
 def _sentence_windows(text: str, count_tokens: TokenCounter, max_tokens: int) -> list[list[str]]:
