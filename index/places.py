@@ -36,7 +36,8 @@ _ADDRESS = re.compile(
     rf"(?i:tỉnh)\s+{_NAME.replace('name', 'province')}"
 )
 _TITLE_PATTERN = re.compile(rf"{_UNIT}\s+{_NAME}")
-_DISTRICT = re.compile(rf"(?i:huyện)\s+{_NAME}")
+# "huyện Z", and the province written after it: "huyện Xiềng Khọ, tỉnh Hủa Phăn" is over the border.
+_DISTRICT = re.compile(rf"(?i:huyện)\s+{_NAME}(?:\s*,\s*(?i:tỉnh)\s+{_NAME.replace('name', 'province')})?")
 _PROVINCE = re.compile(rf"(?i:tỉnh)\s+{_NAME}")
 # Words of an all-capitals title that follow a name but are never part of one.
 _CAPS_STOPS = frozenset(
@@ -59,6 +60,7 @@ def read_places(lines: list[str]) -> Places:
     districts: Counter[tuple[str, ...]] = Counter()
     provinces: Counter[tuple[str, ...]] = Counter()
     addresses: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
+    districts_in: list[tuple[tuple[str, ...], tuple[str, ...]]] = []  # (district, province written after it)
     for no, raw in enumerate(lines[:600]):
         line = unicodedata.normalize("NFC", raw)
         for pattern, weight in _COMMUNE_PATTERNS:
@@ -66,7 +68,7 @@ def read_places(lines: list[str]) -> Places:
         addresses.extend(_addresses(line))
         if no < _HEAD_LINES and _is_title(line):
             _count(communes, _TITLE_PATTERN, line, 2)
-        _count(districts, _DISTRICT, line, 1)
+        districts_in.extend(_districts(line))
         _count(provinces, _PROVINCE, line, 1)
     for name, _, _ in addresses:
         communes[name] += 2
@@ -76,7 +78,20 @@ def read_places(lines: list[str]) -> Places:
             if district:
                 districts[district] += 5
             provinces[province] += 5
-    return Places(commune, _best(districts), _best(provinces))
+    province = _best(provinces)
+    for district, its_province in districts_in:  # a district of another province is a neighbour's
+        if not its_province or " ".join(its_province) == province:
+            districts[district] += 1
+    return Places(commune, _best(districts), province)
+
+
+def _districts(line: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    out = []
+    for m in _DISTRICT.finditer(line):
+        district = name_syllables(m.group("name"))
+        if district:
+            out.append((district, name_syllables(m.group("province")) if m.group("province") else ()))
+    return out
 
 
 def _addresses(line: str) -> list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]:
