@@ -367,4 +367,4 @@ def test_slugify_vietnamese() -> None:
     assert slugify("Báo cáo Mường La") == "bao-cao-muong-la"
     assert slugify("ĐẢNG BỘ Xã Phiêng Pằn") == "dang-bo-xa-phieng-pan"
     assert slugify("...") == "report"
-    assert set(SUPPORTED_SUFFIXES) == {".txt", ".pdf", ".docx"}
+    assert set(SUPPORTED_SUFFIXES) == {".txt", ".pdf", ".docx", ".doc"}
