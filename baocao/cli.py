@@ -96,8 +96,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
     for path in args.paths:
         try:
             stored = import_report(Path(path), settings.reports_dir, max_bytes=settings.max_upload_bytes)
-            if commune:
-                save_user_commune(stored, commune)
+            save_user_commune(stored, commune)
             print(f"Added {path} as {stored.name}" + (f" (commune {commune})" if commune else ""), file=sys.stderr)
         except (ReportError, OSError) as exc:
             print(f"Not added: {exc}", file=sys.stderr)

@@ -129,8 +129,13 @@ def user_commune_path(report: Path) -> Path:
     return report.parent / ORIGINALS_DIR / f"{report.stem}{USER_COMMUNE_SUFFIX}"
 
 
-def save_user_commune(report: Path, name: str) -> None:
+def save_user_commune(report: Path, name: str | None) -> None:
+    """Keep the commune the user named for ``report``; None forgets any left from an earlier file of
+    the same name, so the text decides."""
     path = user_commune_path(report)
+    if name is None:
+        path.unlink(missing_ok=True)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps({"name": clean_commune_name(name)}, ensure_ascii=False), encoding="utf-8")

@@ -71,8 +71,7 @@ def upload(path: str | None, commune: str | None = None,
             gr.Warning(str(exc))
             return _refresh(notice(f"Not added: {exc}", "error"))
         try:
-            if named:
-                save_user_commune(stored, named)
+            save_user_commune(stored, named)
             line = _rebuild(progress)
         except Exception as exc:  # noqa: BLE001 - undo the import so the index stays as it was
             _delete_report(stored.name)
