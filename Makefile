@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint eval bench browser index clean-index llm test-llm
+.PHONY: run test lint eval bench browser doctools index clean-index llm test-llm
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,14 +12,21 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) doctools
 	$(BIN)/python app.py
 
 # Debian's Chromium for the browser tests (never `playwright install`: no downloads here).
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -q && apt-get install -y -q chromium chromium-driver)
 
-test: $(STAMP) browser
+# Debian's antiword and catdoc convert legacy Word .doc uploads (index/legacy_doc.py); without them
+# a .doc is refused with how to convert it, so a machine without apt still runs the app.
+doctools:
+	@command -v antiword >/dev/null && command -v catdoc >/dev/null || \
+		(apt-get update -q && apt-get install -y -q antiword catdoc) || \
+		echo "warning: antiword/catdoc not installed: .doc uploads will be refused with how to convert them"
+
+test: $(STAMP) browser doctools
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

@@ -210,6 +210,7 @@ class Assistant:
             out.append({"file": entry["file"], "commune": entry["name"], "passages": len(passages),
                         "targets": sum(1 for t in self.index.targets if t["file"] == entry["file"]),
                         "former_units": ", ".join(entry.get("former_units", [])),
+                        "district": entry.get("district") or "", "province": entry.get("province") or "",
                         "indexed": self.index.manifest.get("built_at", "")})
         return out
 
@@ -218,7 +219,8 @@ def _registry(settings: Settings, index: IndexReader) -> CommuneRegistry:
     registry = CommuneRegistry()
     for entry in index.manifest.get("communes", []):
         registry.add(CommuneInfo(entry["name"], tuple(entry.get("former_units", ())),
-                                 tuple(entry.get("aliases", ())), entry.get("former_district")))
+                                 tuple(entry.get("aliases", ())), entry.get("former_district"),
+                                 district=entry.get("district"), province=entry.get("province")))
     if not registry.communes:  # an index built before communes were recorded
         overrides = load_overrides(settings.communes_path)
         for name in sorted({p.commune for p in index.passages}):

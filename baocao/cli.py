@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("index", help="build or update the index of the reports")
-    p.add_argument("paths", nargs="*", help="report files (.txt, .pdf, .docx) to add before indexing")
+    p.add_argument("paths", nargs="*", help="report files (.txt, .pdf, .docx, .doc) to add before indexing")
+    p.add_argument("--commune", help="the commune the added files are about (default: read from their text)")
     p.add_argument("--rebuild", action="store_true", help="rebuild even if nothing changed")
     p.set_defaults(func=_cmd_index)
 
@@ -119,14 +120,26 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_index(args: argparse.Namespace) -> int:
     from index.build import build_index
+    from index.communes import clean_commune_name, save_user_commune
     from index.loaders import ReportError, convert_to_utf8, import_report, list_reports
 
     settings = get_settings()
+    try:  # checked before anything is imported: a bad name loses nothing
+        commune = clean_commune_name(args.commune) if args.commune is not None else None
+    except ValueError as exc:
+        print(f"Not added: {exc}", file=sys.stderr)
+        return 1
+    if commune and not args.paths:
+        print("error: --commune names the commune of the files given: baocao index FILE --commune NAME",
+              file=sys.stderr)
+        return 2
     for path in args.paths:
         notes: list[str] = []
         try:
             stored = import_report(Path(path), settings.reports_dir, max_bytes=settings.max_upload_bytes, notes=notes)
-            print(f"Added {path} as {stored.name}" + "".join(f" ({n})" for n in notes), file=sys.stderr)
+            save_user_commune(stored, commune)
+            extra = [*notes, f"commune {commune}"] if commune else notes
+            print(f"Added {path} as {stored.name}" + "".join(f" ({n})" for n in extra), file=sys.stderr)
         except (ReportError, OSError) as exc:
             print(f"Not added: {exc}", file=sys.stderr)
             return 1

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from baocao.config import DATA_FILES, PROJECT_ROOT, Settings
 from index.cleaning import clean_lines
-from index.communes import detect_commune, load_overrides
+from index.communes import detect_commune, load_overrides, read_user_commune, user_commune_path
 from index.embedding import get_embedder
 from index.facts import Fact, facts_json, report_facts
 from index.lexicon import load_lexicon
@@ -64,7 +64,8 @@ def embedder_label(spec: str) -> str:
 def pipeline_version() -> str:
     """Hash of the code and data that shape passages: changing them rebuilds passages."""
     h = hashlib.sha256()
-    data = [DATA_FILES / "communes.json", DATA_FILES / "indicators.tsv", DATA_FILES / "indicator_qualifiers.txt"]
+    data = [DATA_FILES / "communes.json", DATA_FILES / "indicators.tsv", DATA_FILES / "indicator_qualifiers.txt",
+            DATA_FILES / "period_cues.tsv"]
     for path in sorted((PROJECT_ROOT / "index").glob("*.py")) + data:
         if path.exists():
             h.update(path.read_bytes())
@@ -111,6 +112,9 @@ def _fingerprint(settings: Settings, reports: list[Path]) -> str:
     h = hashlib.sha256(f"{pipeline_version()}|{embedder_label(settings.embedder)}".encode())
     for path in reports:
         h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        named = user_commune_path(path)  # the commune a user set at upload decides the passages too
+        if named.exists():
+            h.update(b"\0commune\0" + named.read_bytes())
     return h.hexdigest()
 
 
@@ -124,7 +128,7 @@ def _all_passages(settings: Settings, reports: list[Path]) -> tuple[list[Passage
     facts: list[Fact] = []
     for path in reports:
         raw = read_report(path)
-        commune = detect_commune(raw.lines, raw.name, overrides)
+        commune = detect_commune(raw.lines, raw.name, overrides, read_user_commune(path))
         communes.append({"file": raw.name, **asdict(commune)})
         own = build_passages(raw.name, raw.lines, commune, embedder.count_tokens, settings.max_passage_tokens)
         passages.extend(own)

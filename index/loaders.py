@@ -27,7 +27,9 @@ from docx.table import Table, _Row
 from docx.text.paragraph import Paragraph
 from pypdf import PdfReader
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".pdf", ".docx")
+from index.legacy_doc import DocError, doc_text
+
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".pdf", ".docx", ".doc")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MIN_LETTERS = 200  # a commune report has tens of thousands; fewer than this is the wrong file
 ORIGINALS_DIR = "originals"
@@ -262,7 +264,7 @@ def _binary_message(label: str) -> str:
 
 def _unsupported_message(label: str, suffix: str) -> str:
     kind = f"'{suffix}' files are" if suffix else "files without an extension are"
-    return f"{label}: {kind} not supported; upload the report as .txt, .pdf or .docx."
+    return f"{label}: {kind} not supported; upload the report as .txt, .pdf or .docx (or a Word .doc)."
 
 
 # --- extraction -------------------------------------------------------------------------------
@@ -276,6 +278,8 @@ def _extract(path: Path, suffix: str, label: str) -> str:
         return _pdf_text(path, label)
     if suffix == ".docx":
         return _docx_text(path, label)
+    if suffix == ".doc":
+        return _legacy_doc_text(path, label)
     raise ReportError(_unsupported_message(label, suffix))
 
 
@@ -325,6 +329,14 @@ def _docx_text(path: Path, label: str) -> str:
             f"{label} could not be read as a .docx (it is damaged or truncated); "
             "save it again from Word and upload it."
         ) from exc
+
+
+def _legacy_doc_text(path: Path, label: str) -> str:
+    """A Word 97-2003 .doc through a Debian converter (``index.legacy_doc``)."""
+    try:
+        return doc_text(path, label)
+    except DocError as exc:
+        raise ReportError(str(exc)) from exc
 
 
 def _block_text(block: Paragraph | Table) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from index.cleaning import ROLE_FOOTNOTE, ROLE_TABLE, ROLE_TEXT, Block, CleanLine, clean_lines, marker_prefix
 from index.communes import CommuneInfo
 from index.paragraphs import ITEM_START, build_blocks
+from index.periods import LIST_ITEM, Run, period_runs
 from index.schema import (
     KIND_FOOTNOTE,
     KIND_PROSE,
@@ -39,6 +40,7 @@ def build_passages(
     line_text = {line.no: line.text for line in clean}
     blocks = build_blocks(clean)
     annotated = annotate(blocks)
+    by_sentence = _sentence_periods(annotated)
     notes = _footnote_contexts(clean)
     out: list[Passage] = []
     pending_table: list[tuple[Block, Section]] = []
@@ -50,7 +52,7 @@ def build_passages(
         out.extend(_table_passages(pending_table, file_name, commune))
         pending_table = []
         if is_heading:
-            out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens, line_text))
+            out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens, line_text, by_sentence))
             open_item = None
             continue
         if block.role == ROLE_FOOTNOTE:
@@ -60,11 +62,38 @@ def build_passages(
         if open_item and _belongs_to_item(block, open_item[0], open_item[1], section):
             open_item = (_merge(open_item[0], block), open_item[1])
             continue
-        out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens, line_text))
+        out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens, line_text, by_sentence))
         open_item = (block, section)
-    out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens, line_text))
+    out.extend(_close_item(open_item, file_name, commune, count_tokens, max_tokens, line_text, by_sentence))
     out.extend(_table_passages(pending_table, file_name, commune))
     return _dedupe(sorted(out, key=lambda p: (p.line_start, p.line_end)))
+
+
+def _sentence_periods(annotated: list[tuple[Block, Section, bool]]) -> dict[int, tuple[str | None, bool]] | None:
+    """For a document whose sections give no period (a newspaper summary, a bare list), the period
+    each paragraph starts in (by its first line) and whether that period is imposed on it; None
+    for a document structured like the reports.
+
+    Cue-less sentences continue the period of the text before them, across paragraphs too: a
+    summary reviews the term first and sets the targets after. The items of a list introduced by
+    "… nhiệm kỳ 2025-2030 như sau:" all take the period of that introduction, whatever verb they use.
+    """
+    if any(section.period for _, section, _ in annotated):
+        return None
+    starts: dict[int, tuple[str | None, bool]] = {}
+    current: str | None = None
+    list_period: str | None = None
+    for block, _, is_heading in annotated:
+        if block.role != ROLE_TEXT or is_heading:
+            continue
+        if list_period and LIST_ITEM.match(block.text):
+            starts[block.line_start] = (list_period, True)
+            continue
+        starts[block.line_start] = (current, False)
+        runs = period_runs(block.text, current)
+        current = next((r.period for r in reversed(runs) if r.period), current)
+        list_period = current if block.text.rstrip().endswith(":") else None
+    return starts
 
 
 def _footnote_contexts(lines: list[CleanLine]) -> dict[str, list[tuple[int, str]]]:
@@ -114,11 +143,16 @@ def _merge(first: Block, second: Block) -> Block:
 def _close_item(
     item: tuple[Block, Section] | None, file_name: str, commune: CommuneInfo,
     count_tokens: TokenCounter, max_tokens: int, line_text: dict[int, str],
+    by_sentence: dict[int, tuple[str | None, bool]] | None = None,
 ) -> list[Passage]:
     if item is None:
         return []
     block, section = item
     number = item_number(block.text)
+    if by_sentence is not None and block.role == ROLE_TEXT:
+        inherited, imposed = by_sentence.get(block.line_start, (None, False))
+        return _period_passages(block, section, file_name, commune, count_tokens, max_tokens, line_text,
+                                inherited, imposed)
     kind = KIND_PROSE
     if number and section.in_target_list:
         kind = KIND_TARGET
@@ -127,6 +161,43 @@ def _close_item(
     if kind != KIND_PROSE or count_tokens(block.text) <= max_tokens:
         return [_passage(file_name, commune, block.text, block, block, section, kind, number)]
     return list(_split_long(block, section, file_name, commune, count_tokens, max_tokens, line_text))
+
+
+def _period_passages(
+    block: Block, section: Section, file_name: str, commune: CommuneInfo, count_tokens: TokenCounter,
+    max_tokens: int, line_text: dict[int, str], inherited: str | None, imposed: bool,
+) -> list[Passage]:
+    """A paragraph cut where its period changes (``index.periods``), each piece with its own period
+    and its own exact lines; a piece longer than the embedder reads is cut at sentences."""
+    out: list[Passage] = []
+    offset = 0
+    runs = [Run(block.text, inherited)] if imposed else period_runs(block.text, inherited)
+    for run in runs:
+        text = run.text
+        windows = [[text]] if count_tokens(text) <= max_tokens else _sentence_windows(text, count_tokens, max_tokens)
+        where = _in_sentence(section, run.subject, block.line_start)
+        for window in windows:
+            passage, offset = _window_passage(window, block, where, file_name, commune, line_text, offset,
+                                              run.period)
+            out.append(passage)
+    return out
+
+
+def _in_sentence(section: Section, subject: str | None, line: int) -> Section:
+    """A piece cut from inside a sentence names the sentence's opening words in its section (as a
+    footnote names the sentence it explains), so it is found by its topic."""
+    if not subject:
+        return section
+    return Section([*section.path, Heading(9, f"Câu: “{subject} …”", line)])
+
+
+def _sentence_windows(text: str, count_tokens: TokenCounter, max_tokens: int) -> list[list[str]]:
+    windows: list[list[str]] = [[]]
+    for sentence in sentences(text):
+        if windows[-1] and count_tokens(" ".join([*windows[-1], sentence])) > max_tokens:
+            windows.append([])
+        windows[-1].append(sentence)
+    return windows
 
 
 def _split_long(
@@ -146,8 +217,8 @@ def _split_long(
         yield _window_passage(window, block, section, file_name, commune, line_text, offset)[0]
 
 
-def _window_passage(window: list[str], block: Block, section: Section, file_name: str,
-                    commune: CommuneInfo, line_text: dict[int, str], offset: int) -> tuple[Passage, int]:
+def _window_passage(window: list[str], block: Block, section: Section, file_name: str, commune: CommuneInfo,
+                    line_text: dict[int, str], offset: int, period: str | None = None) -> tuple[Passage, int]:
     """The passage of one window, and where in ``block.text`` the window ends."""
     text = " ".join(window)
     found = block.text.find(window[0], offset)
@@ -162,7 +233,7 @@ def _window_passage(window: list[str], block: Block, section: Section, file_name
         if not ch.isspace():
             chars -= 1
         end = consumed + 1
-    return _passage(file_name, commune, text, span, span, section, KIND_PROSE), end
+    return _passage(file_name, commune, text, span, span, section, KIND_PROSE, period=period), end
 
 
 def _squash(text: str) -> str:
@@ -195,11 +266,11 @@ def _lines_for_span(block: Block, start: int, chars: int, line_text: dict[int, s
 
 
 def _passage(file_name: str, commune: CommuneInfo, text: str, first: Block, last: Block, section: Section,
-             kind: str, number: str | None = None) -> Passage:
+             kind: str, number: str | None = None, period: str | None = None) -> Passage:
     group = section.path[-1].title if kind == KIND_TARGET and section.path else None
     return Passage(
         file=file_name, commune=commune.name, text=text, line_start=first.line_start,
-        line_end=last.line_end, section=section.label, period=section.period, kind=kind,
+        line_end=last.line_end, section=section.label, period=period or section.period, kind=kind,
         unit=_unit_of(section, commune), number=number, group=group,
     )
 

@@ -291,7 +291,7 @@ def test_import_pdf_duplicate_of_imported_docx(tmp_path: Path) -> None:
         import_report(make_pdf(tmp_path / "two.pdf", BODY), reports)
 
 
-@pytest.mark.parametrize("name", ["report.doc", "report.odt", "report", "report.txt.exe", "report.html"])
+@pytest.mark.parametrize("name", ["report.odt", "report", "report.txt.exe", "report.html"])
 def test_import_unsupported_extension(tmp_path: Path, name: str) -> None:
     with pytest.raises(ReportError, match="not supported") as err:
         import_report(write_report(tmp_path / "u.txt"), tmp_path / "r", original_name=name)
@@ -365,4 +365,4 @@ def test_slugify_vietnamese() -> None:
     assert slugify("Báo cáo Mường La") == "bao-cao-muong-la"
     assert slugify("ĐẢNG BỘ Xã Phiêng Pằn") == "dang-bo-xa-phieng-pan"
     assert slugify("...") == "report"
-    assert set(SUPPORTED_SUFFIXES) == {".txt", ".pdf", ".docx"}
+    assert set(SUPPORTED_SUFFIXES) == {".txt", ".pdf", ".docx", ".doc"}

@@ -16,13 +16,15 @@ import pandas as pd
 from gradio.utils import get_upload_folder
 
 from index.build import build_index
+from index.communes import clean_commune_name, save_user_commune
 from index.loaders import ORIGINALS_DIR, ReportError, import_report, list_reports
 from ui.compare import refreshed_compare
 from ui.render import notice
 from ui.scorecard import refreshed_scorecard
 from ui.state import HOLDER
 
-COLUMNS = ["commune", "file", "versions", "passages", "targets", "former units", "last indexed"]
+COLUMNS = ["commune", "district", "province", "file", "versions", "passages", "targets", "former units",
+           "last indexed"]
 
 
 def documents_frame() -> pd.DataFrame:
@@ -30,8 +32,9 @@ def documents_frame() -> pd.DataFrame:
     assistant = HOLDER.get()
     docs = assistant.documents() if assistant else []
     versions = assistant.versions if assistant else {}
-    rows = [[d["commune"], d["file"], version_mark(d["file"], versions.get(d["commune"], [])), d["passages"],
-             d["targets"], d["former_units"], d["indexed"]] for d in docs]
+    rows = [[d["commune"], d.get("district", ""), d.get("province", ""), d["file"],
+             version_mark(d["file"], versions.get(d["commune"], [])), d["passages"], d["targets"],
+             d["former_units"], d["indexed"]] for d in docs]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -72,29 +75,34 @@ def _rebuild(progress: gr.Progress) -> str:
     return summary.line()
 
 
-def upload(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 - Gradio's idiom
+def upload(path: str | None, commune: str | None = None,
+           progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 - Gradio's idiom
     """Validate, store and index one uploaded report; a bad file is refused with the reason.
 
+    ``commune``: the commune the user typed (blank: read from the document's own text).
     Gradio's copy of the upload is deleted either way: the reports folder holds the only copy, so a
     removed report leaves nothing behind that ``/gradio_api/file=`` could still serve.
     """
     if not path:
         return _refresh(notice(""))
     try:
-        return _import_and_index(Path(path), progress)
+        return _import_and_index(Path(path), commune, progress)
     finally:
         _discard_upload(Path(path))
 
 
-def _import_and_index(path: Path, progress: gr.Progress) -> tuple:
+def _import_and_index(path: Path, commune: str | None, progress: gr.Progress) -> tuple:
     settings, name, notes = HOLDER.settings, path.name, []
     with HOLDER.write_lock:
         try:
+            named = clean_commune_name(commune) if commune and commune.strip() else None
             stored = import_report(path, settings.reports_dir, original_name=name,
                                    max_bytes=settings.max_upload_bytes, notes=notes)
-        except (ReportError, OSError) as exc:
+        except (ReportError, OSError, ValueError) as exc:
+            gr.Warning(str(exc))
             return _refresh(notice(f"Not added: {exc}", "error"))
         try:
+            save_user_commune(stored, named)
             line = _rebuild(progress)
         except Exception as exc:  # noqa: BLE001 - undo the import so the index stays as it was
             _delete_report(stored.name)
@@ -185,13 +193,16 @@ def picker_updates() -> tuple:
 def build_documents_tab(pickers: list[gr.components.Component]) -> dict:
     """Lay out the documents tab; changes also refresh the pickers of the other tabs (``picker_updates``)."""
     table = gr.Dataframe(documents_frame(), label="Indexed reports", interactive=False, wrap=True,
-                         column_widths=["120px", "170px", "170px", "90px", "80px", "260px", "170px"],
+                         column_widths=["120px", "100px", "100px", "170px", "170px", "90px", "80px", "260px",
+                                        "170px"],
                          elem_id="documents-table")
     message = gr.HTML(elem_id="documents-message")
     with gr.Row(elem_id="documents-actions"):
         with gr.Column(min_width=280):
-            gr.Markdown("#### Add a report\n.txt (UTF-8), .pdf with a text layer or .docx, up to "
+            gr.Markdown("#### Add a report\n.txt (UTF-8), .pdf with a text layer, .docx or .doc, up to "
                         f"{HOLDER.settings.max_upload_bytes // (1024 * 1024)} MB.")
+            commune = gr.Textbox(label="Commune (optional)", placeholder="blank: read from the document",
+                                 max_lines=1, elem_id="upload-commune")
             file = gr.File(label="Report file", file_count="single", type="filepath", elem_id="upload")
         with gr.Column(min_width=280):
             gr.Markdown("#### Remove a report\nDeletes the file from `data/reports/` and re-indexes. For a commune "
@@ -202,7 +213,7 @@ def build_documents_tab(pickers: list[gr.components.Component]) -> dict:
                 delete = gr.Button("Remove report", variant="stop", elem_id="remove-btn")
                 keep = gr.Button("Keep only this version", variant="secondary", elem_id="keep-btn")
     outputs = [table, message, file, chosen, confirm, *pickers]
-    file.upload(upload, file, outputs, api_visibility="private")
+    file.upload(upload, [file, commune], outputs, api_visibility="private")
     delete.click(remove, [chosen, confirm], outputs, api_visibility="private")
     keep.click(keep_version, [chosen, confirm], outputs, api_visibility="private")
     return {"table": table, "remove": chosen}
