@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.english import english_figure
+from assistant.english import english_figure, load_units
 from assistant.evidence import Term, Window, answers_question, content_figures
 from assistant.query import LANG_EN, Query
 from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation
@@ -82,7 +82,9 @@ def shown_figure(window: Window, query: Query) -> str | None:
 def indicator_name(query: Query) -> str:
     """The indicator in the question's own English words: the glossary concepts it matched, else its
     untranslated topic words ("life expectancy"); "" when the question names none."""
-    names = [c.source for c in query.concepts if not any(ch.isdigit() for ch in c.source)][:3]
+    units = {u.vi for u in load_units()}
+    names = [c.source for c in query.concepts
+             if not any(ch.isdigit() for ch in c.source) and not units & set(c.phrases)][:3]  # not "hectares"
     return ", ".join(names) or " ".join(query.unmapped[:4])
 
 

@@ -57,8 +57,11 @@ def _topic(query: Query) -> str:
     if query.language == LANG_EN and indicator_name(query):
         return indicator_name(query)
     wanted = set(query.content_tokens[:6])
-    words = [w for w in re.findall(r"[^\W\d_]+", query.text) if fold(w) in wanted]
-    return " ".join(dict.fromkeys(words)) or " ".join(query.content_tokens[:6]) or query.text[:60]
+    words = re.findall(r"[^\W\d_]+", query.text)
+    hits = [i for i, w in enumerate(words) if fold(w) in wanted]
+    if hits:  # the question's own phrase, from its first topic word to its last ("dân số tham gia bảo hiểm y tế")
+        return " ".join(words[hits[0]: min(hits[-1], hits[0] + 9) + 1])
+    return " ".join(query.content_tokens[:6]) or query.text[:60]
 
 
 def _ranked(rows: list[TableRow], rank: str | None) -> TableRow | None:
