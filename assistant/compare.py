@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from assistant.answer import citation_for, indicator_name, lead_figure, period_label, shown_figure
+from assistant.conversation import load_cues
 from assistant.evidence import Term, Window, answers_question
 from assistant.query import LANG_EN, Query
 from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation, TableRow
@@ -56,12 +57,27 @@ def _topic(query: Query) -> str:
     """What the table compares, in the question's own words ("forest cover", "che phủ rừng")."""
     if query.language == LANG_EN and indicator_name(query):
         return indicator_name(query)
-    wanted = set(query.content_tokens[:6])
+    cue_words = {w for p in load_cues().phrases("compare") for w in p.split()}  # "so sánh" is no topic
+    wanted = set(query.content_tokens[:6]) - cue_words
     words = re.findall(r"[^\W\d_]+", query.text)
-    hits = [i for i, w in enumerate(words) if fold(w) in wanted]
-    if hits:  # the question's own phrase, from its first topic word to its last ("dân số tham gia bảo hiểm y tế")
-        return " ".join(words[hits[0]: min(hits[-1], hits[0] + 9) + 1])
-    return " ".join(query.content_tokens[:6]) or query.text[:60]
+    phrase = _topic_phrase(words, wanted)
+    return phrase or " ".join(query.content_tokens[:6]) or query.text[:60]
+
+
+def _topic_phrase(words: list[str], wanted: set[str]) -> str:
+    """The question's own words for its topic: from the first topic word, through at most two other words
+    at a time ("dân số tham gia bảo hiểm y tế"), stopping at a name or a longer gap."""
+    out: list[str] = []
+    gap: list[str] = []
+    for word in words:
+        if fold(word) in wanted:
+            out += gap + [word]
+            gap = []
+        elif out and (word[0].isupper() or len(gap) >= 2):
+            break
+        elif out:
+            gap.append(word)
+    return " ".join(out[:10])
 
 
 def _ranked(rows: list[TableRow], rank: str | None) -> TableRow | None:

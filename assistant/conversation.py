@@ -9,7 +9,8 @@ names an indicator of its own) or follows up on the last topic:
   not in the table is added to it ("and Mai Sơn?" → the table with Mai Sơn), one already in it is
   answered alone (a user zooming in);
 - a comparison: "compare them", "so sánh hai xã này" → every commune named since the topic was
-  set; "compare with Mai Sơn" → the communes just discussed plus Mai Sơn;
+  set; "compare with Mai Sơn" → the communes just discussed plus Mai Sơn; "the same for all
+  communes", "các xã khác thì sao?" → every commune;
 - a ranking: "which is higher?", "xã nào thấp hơn?" → the comparison, with the highest/lowest named;
 - a period: "and in 2020-2025?", "còn nhiệm kỳ trước?", "what was achieved?" → the same topic and
   communes (the same table after a table), that period; it stays for the next follow-ups;
@@ -22,6 +23,7 @@ The cue words are data: ``data/follow_up_cues.tsv``.
 
 from __future__ import annotations
 
+import copy
 import csv
 import re
 import unicodedata
@@ -37,7 +39,7 @@ from index.schema import PERIOD_PLAN, PERIOD_REVIEW
 from index.text import fold
 
 CUES_PATH = DATA_FILES / "follow_up_cues.tsv"
-MAX_TURNS = 40  # user turns replayed; older ones cannot change the topic of a follow-up
+MAX_TURNS = 12  # user turns replayed: a topic set further back than this is not what "and Bó Sinh?" means
 
 Parse = Callable[[str], Query]
 
@@ -94,6 +96,7 @@ class Turn:
     compare: bool
     refer: bool  # "them", "hai xã này", "its"
     rank: str | None  # "high" | "low"
+    every: bool = False  # "all communes", "các xã khác": a table of every commune
 
 
 @dataclass
@@ -110,6 +113,32 @@ class State:
     rank: str | None = None
 
 
+@lru_cache(maxsize=1024)
+def _parsed(parse: Parse, text: str) -> Query:
+    return parse(text)
+
+
+def _parse(parse: Parse, text: str) -> Query:
+    """Parse once per text: each question re-reads the whole conversation, so its turns recur.
+    A copy, because a resolved query gets its own communes, period and ranking (fields are reassigned,
+    never mutated in place)."""
+    query = copy.copy(_parsed(parse, text))
+    query.communes = list(query.communes)
+    return query
+
+
+_TURNS: dict[tuple[Parse, str], Turn] = {}
+
+
+def _read_cached(parse: Parse, question: str, query: Query, registry: CommuneRegistry, cues: Cues) -> Turn:
+    key = (parse, question)
+    if key not in _TURNS:
+        if len(_TURNS) > 2048:
+            _TURNS.clear()
+        _TURNS[key] = read_turn(question, _parsed(parse, question), registry, cues)
+    return replace(_TURNS[key], query=query)
+
+
 def read_turn(question: str, query: Query, registry: CommuneRegistry, cues: Cues) -> Turn:
     words = _words(question)
     lead = any(_starts(words, p) for p in cues.phrases("lead")) or any(_ends(words, p) for p in cues.phrases("tail"))
@@ -119,7 +148,8 @@ def read_turn(question: str, query: Query, registry: CommuneRegistry, cues: Cues
     low = any(_has(words, p) for p in cues.phrases("lower"))
     high = any(_has(words, p) for p in cues.phrases("higher"))
     rank = "low" if low else ("high" if high else None)
-    return Turn(query, _own_topic(words, query, registry, cues), lead, compare, refer, rank)
+    every = any(_has(words, p) for p in cues.phrases("all"))
+    return Turn(query, _own_topic(words, query, registry, cues), lead, compare, refer, rank, every)
 
 
 def _own_topic(words: str, query: Query, registry: CommuneRegistry, cues: Cues) -> bool:
@@ -151,19 +181,21 @@ def resolve(question: str, history: list[dict] | None, registry: CommuneRegistry
 def _step(question: str, state: State | None, registry: CommuneRegistry, parse: Parse,
           cues: Cues) -> tuple[str, Query, State | None]:
     """Resolve one user turn against the state so far; return it and the new state."""
-    query = parse(question)
-    turn = read_turn(question, query, registry, cues)
+    query = _parse(parse, question)
+    turn = _read_cached(parse, question, query, registry, cues)
     if state is None or (turn.own_topic and (query.communes or not (turn.lead or turn.refer))):
         if not turn.own_topic:
             return question, query, state  # nothing to follow, and no topic to remember
         return question, query, _fresh(question, query)
     if turn.own_topic:  # "and the poverty rate?": a new topic for the communes under discussion
         communes = state.named if (turn.compare or turn.rank) and len(state.named) >= 2 else state.communes
+        communes = registry.names() if turn.every else communes
         new_state = _fresh(question, query)
         if not query.period_explicit:  # the period under discussion stays
             new_state.period, new_state.period_explicit = state.period, state.period_explicit
         text, resolved = _build(new_state, communes, turn, registry, parse,
-                                table=(turn.compare or bool(turn.rank) or (state.table and len(communes) != 1)))
+                                table=(turn.compare or bool(turn.rank) or turn.every
+                                       or (state.table and len(communes) != 1)))
         new_state.communes, new_state.named = list(communes), list(communes)
         new_state.table = resolved.compare
         return text, resolved, new_state
@@ -186,6 +218,8 @@ def _communes_for(turn: Turn, state: State, registry: CommuneRegistry) -> tuple[
     """Which communes a topic-less follow-up is about, and whether it wants a table."""
     new = list(turn.query.communes)
     current = state.communes or ([] if not state.table else registry.names())
+    if turn.every:
+        return registry.names(), True
     if turn.compare or turn.rank:
         if len(new) >= 2:
             return new, True
@@ -207,7 +241,7 @@ def _build(state: State, communes: list[str], turn: Turn, registry: CommuneRegis
     if table and len(communes) < 2:
         communes = registry.names()
     every = set(communes) == set(registry.names()) and not state.topic_query.communes
-    text = _rewrite(state.topic, state.topic_query, communes, registry) if communes and not every else state.topic
+    text = _rewritten(parse, state.topic, communes, registry) if communes and not every else state.topic
     period, explicit = state.period, state.period_explicit
     if turn.query.period_explicit:
         period, explicit = turn.query.period, True
@@ -216,13 +250,26 @@ def _build(state: State, communes: list[str], turn: Turn, registry: CommuneRegis
     rank = turn.rank or (state.rank if table else None)
     if table and rank and rank != state.topic_query.rank:
         text = f"{text} ({_rank_phrase(rank, language)})"
-    query = parse(text)
+    query = _parse(parse, text)
     query.communes = list(communes)
     query.compare = table
     query.rank = rank if table else None
     if explicit:
         query.period, query.period_explicit = period, True
     return text, query
+
+
+_REWRITES: dict[tuple[Parse, str, tuple[str, ...]], str] = {}
+
+
+def _rewritten(parse: Parse, topic: str, communes: list[str], registry: CommuneRegistry) -> str:
+    """``_rewrite`` once per topic and communes (the conversation is replayed for every question)."""
+    key = (parse, topic, tuple(communes))
+    if key not in _REWRITES:
+        if len(_REWRITES) > 2048:
+            _REWRITES.clear()
+        _REWRITES[key] = _rewrite(topic, _parsed(parse, topic), communes, registry)
+    return _REWRITES[key]
 
 
 def _rewrite(previous: str, prev_q: Query, communes: list[str], registry: CommuneRegistry) -> str:
@@ -236,7 +283,10 @@ def _rewrite(previous: str, prev_q: Query, communes: list[str], registry: Commun
         for m in re.finditer(rf"(?<![a-z]){re.escape(name)}(?![a-z])", folded):
             if not any(s <= m.start() < e for s, e in spans):
                 spans.append((m.start(), m.end()))
+    every = len(communes) > 2 and set(communes) == set(registry.names())
     joined = (" and " if prev_q.language == "en" else " và ").join(communes)
+    if every:  # "What is all communes' forest-cover target?" reads better than five names
+        joined = "all communes" if prev_q.language == "en" else "tất cả các xã"
     if not spans:
         return f"{text} ({joined})"
     spans.sort()
@@ -252,8 +302,9 @@ def _rewrite(previous: str, prev_q: Query, communes: list[str], registry: Commun
         out = out[:start] + out[end:]
     start, end = groups[0]
     out = re.sub(r"\s{2,}", " ", out[:start] + joined + out[end:]).strip()
+    out = out.replace("all communes's", "all communes'")
     found, _ = find_communes(out, registry)
-    return out if set(found) >= set(communes) else f"{out} ({joined})"
+    return out if every or set(found) >= set(communes) else f"{out} ({joined})"
 
 
 def _period_phrase(period: str) -> str:

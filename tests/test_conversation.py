@@ -277,3 +277,21 @@ def test_the_topic_comes_from_the_last_question_that_had_one(assistant):
 def test_compare_them_without_any_conversation_is_not_a_guess(assistant):
     answer = assistant.ask("compare them")
     assert answer.status in (STATUS_NOT_FOUND, STATUS_ERROR)
+
+
+@pytest.mark.parametrize("follow_up", ["the same for all communes", "các xã khác thì sao?"])
+def test_all_communes_follow_up_gives_every_communes_row(assistant, follow_up):
+    _, answer = converse(assistant, ["What is Mường La's forest-cover target?", follow_up])
+    assert answer.status == STATUS_ANSWERED
+    assert set(rows(answer)) == {"Mường La", "Bó Sinh", "Chiềng Hặc", "Mai Sơn", "Phiêng Pằn"}
+    assert row_cites(answer, "Chiềng Hặc", "chieng-hac.txt", 979)
+    assert row_cites(answer, "Mường La", "muong-la.txt", 884)
+
+
+def test_cue_words_typed_with_or_without_diacritics_resolve_alike(assistant):
+    with_marks = converse(assistant, ["Tỷ lệ che phủ rừng của xã Mường La đến năm 2030?", "còn nhiệm kỳ trước?"])[-1]
+    without = converse(assistant, ["Tỷ lệ che phủ rừng của xã Mường La đến năm 2030?", "con nhiem ky truoc?"])[-1]
+    assert with_marks.status == without.status == STATUS_ANSWERED
+    assert with_marks.period == without.period == "2020-2025"
+    assert [c.line_start for c in with_marks.citations][:1] == [c.line_start for c in without.citations][:1]
+    assert cites(without, "muong-la.txt", 69)
