@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
+from assistant.english import english_figure, load_units
 from assistant.evidence import Term, Window, answers_question, content_figures
-from assistant.query import Query
+from assistant.query import LANG_EN, Query
 from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation
 from assistant.templates import phrase
 from index.schema import PERIOD_PLAN, PERIOD_REVIEW, Passage
@@ -35,6 +36,12 @@ def citation_for(n: int, p: Passage, figures: list[str] | None = None) -> Citati
 
 def lead_figure(window: Window, query: Query) -> str | None:
     """The figure the question asks for: the first one after the question's most specific term."""
+    found = lead_figure_at(window, query)
+    return found[1] if found else None
+
+
+def lead_figure_at(window: Window, query: Query) -> tuple[int, str] | None:
+    """Where the asked figure starts in the window's text, and the figure (with its unit word)."""
     text = window.text
     figures = content_figures(text)
     if not figures:
@@ -51,14 +58,34 @@ def lead_figure(window: Window, query: Query) -> str | None:
     if query.wants_count:  # a count stands before its noun: "2.487 đảng viên"
         before = [c for c in candidates if 0 <= anchor - (c[0] + len(c[1])) <= 12]
         if before:
-            return before[-1][1].strip()
+            start, figure = before[-1]
+            return start + len(figure) - len(figure.lstrip()), figure.strip()
     after = [c for c in candidates if c[0] >= anchor] or candidates
     if query.unit_hint == "%":
         with_percent = [c for c in after if c[1].strip().endswith("%")]
         after = with_percent or after
     start, figure = _destination(text, after)
     unit = _UNIT_WORDS.match(text[start + len(figure):])
-    return (figure.strip() + (" " + unit.group(1) if unit and not figure.strip().endswith("%") else "")).strip()
+    shown = (figure.strip() + (" " + unit.group(1) if unit and not figure.strip().endswith("%") else "")).strip()
+    return start + len(figure) - len(figure.lstrip()), shown
+
+
+def shown_figure(window: Window, query: Query) -> str | None:
+    """The asked figure as the answer shows it: as written for Vietnamese, in English form for English."""
+    found = lead_figure_at(window, query)
+    if found is None:
+        return None
+    start, figure = found
+    return english_figure(window.text, start, figure) if query.language == LANG_EN else figure
+
+
+def indicator_name(query: Query) -> str:
+    """The indicator in the question's own English words: the glossary concepts it matched, else its
+    untranslated topic words ("life expectancy"); "" when the question names none."""
+    units = {u.vi for u in load_units()}
+    names = [c.source for c in query.concepts
+             if not any(ch.isdigit() for ch in c.source) and not units & set(c.phrases)][:3]  # not "hectares"
+    return ", ".join(names) or " ".join(query.unmapped[:4])
 
 
 def _destination(text: str, candidates: list[tuple[int, str]]) -> tuple[int, str]:
@@ -80,12 +107,12 @@ def single_answer(query: Query, windows: list[Window], terms: list[Term]) -> Ans
     citations = [citation_for(1, best.passage)]
     record_like = best.passage.kind in ("target", "result_item", "table_row")
     figure = lead_figure(best, query) if query.wants_figure or record_like else None
-    unit = _unit_label(best.passage, query)
+    unit = _unit_label(best.passage, query) + _indicator_label(query)
     label = period_label(lang, best.passage.period)
     if figure:
         citations[0].figures = [figure]
         lines = [phrase(lang, "lead_figure", commune=best.passage.commune, unit=unit, period=label,
-                        figure=figure, n=1)]
+                        figure=shown_figure(best, query) or figure, n=1)]
     else:
         lines = [phrase(lang, "lead_plain", commune=best.passage.commune, unit=unit, period=label, n=1)]
     lines.append(phrase(lang, "quote", quote=best.text, n=1))
@@ -102,6 +129,11 @@ def _unit_label(p: Passage, query: Query) -> str:
     units = [u for u in query.units if p.unit and fold(u) == fold(p.unit)] or (
         [u for u in query.units if fold(u) != fold(p.commune)] if query.units else [])
     return phrase(query.language, "unit_part", unit=units[0]) if units else ""
+
+
+def _indicator_label(query: Query) -> str:
+    name = indicator_name(query) if query.language == LANG_EN else ""
+    return phrase(query.language, "indicator_part", indicator=name) if name else ""
 
 
 def _supporting(best: Window, windows: list[Window], query: Query, terms: list[Term]) -> list[Window]:

@@ -7,15 +7,17 @@ commune whose report holds no such figure is shown as missing, never as zero.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from assistant.answer import citation_for, lead_figure, period_label
+from assistant.answer import citation_for, indicator_name, lead_figure, period_label, shown_figure
+from assistant.conversation import load_cues
 from assistant.evidence import Term, Window, answers_question
-from assistant.query import Query
+from assistant.query import LANG_EN, Query
 from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation, TableRow
 from assistant.templates import phrase
 from index.schema import PERIOD_PLAN
-from index.text import parse_vn_number
+from index.text import fold, parse_vn_number
 
 WindowFinder = Callable[[Query, str], tuple[list[Window], list[Term]]]
 
@@ -26,6 +28,7 @@ def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Ans
     rows: list[TableRow] = []
     citations: list[Citation] = []
     lines = [phrase(lang, "compare_header", topic=_topic(query), period=period_label(lang, period))]
+    shown: dict[str, str] = {}  # commune → the figure as this answer's language writes it
     for commune in communes:
         windows, terms = find(query, commune)
         best = next((w for w in windows[:5] if answers_question(w, query, terms)), None)
@@ -34,24 +37,47 @@ def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Ans
             lines.append(phrase(lang, "compare_missing", commune=commune))
             continue
         figure = lead_figure(best, query) or ""
+        shown[commune] = (shown_figure(best, query) or figure) if figure else ""
         n = len(citations) + 1
         citations.append(citation_for(n, best.passage, [figure] if figure else []))
         rows.append(TableRow(commune=commune, figure=figure or None, period=best.passage.period,
                              text=best.text, citation=n))
-        lines.append(phrase(lang, "compare_row", commune=commune, figure=figure or "—", n=n) + f" “{best.text}”")
+        lines.append(phrase(lang, "compare_row", commune=commune, figure=shown[commune] or "—", n=n)
+                     + f" “{best.text}”")
     ranked = _ranked(rows, query.rank)
     if ranked:
         key = "compare_best_low" if query.rank == "low" else "compare_best_high"
-        lines.append(phrase(lang, key, best=f"{ranked.commune} ({ranked.figure})"))
+        lines.append(phrase(lang, key, best=f"{ranked.commune} ({shown.get(ranked.commune) or ranked.figure})"))
     status = STATUS_ANSWERED if citations else STATUS_NOT_FOUND
     return Answer(status=status, answer="\n".join(lines), citations=citations, communes=communes,
                   period=period, language=lang, table=rows)
 
 
 def _topic(query: Query) -> str:
-    if query.concepts:
-        return ", ".join(c.source for c in query.concepts[:3] if not any(ch.isdigit() for ch in c.source))
-    return " ".join(query.content_tokens[:6]) or query.text[:60]
+    """What the table compares, in the question's own words ("forest cover", "che phủ rừng")."""
+    if query.language == LANG_EN and indicator_name(query):
+        return indicator_name(query)
+    cue_words = {w for p in load_cues().phrases("compare") for w in p.split()}  # "so sánh" is no topic
+    wanted = set(query.content_tokens[:6]) - cue_words
+    words = re.findall(r"[^\W\d_]+", query.text)
+    phrase = _topic_phrase(words, wanted)
+    return phrase or " ".join(query.content_tokens[:6]) or query.text[:60]
+
+
+def _topic_phrase(words: list[str], wanted: set[str]) -> str:
+    """The question's own words for its topic: from the first topic word, through at most two other words
+    at a time ("dân số tham gia bảo hiểm y tế"), stopping at a name or a longer gap."""
+    out: list[str] = []
+    gap: list[str] = []
+    for word in words:
+        if fold(word) in wanted:
+            out += gap + [word]
+            gap = []
+        elif out and (word[0].isupper() or len(gap) >= 2):
+            break
+        elif out:
+            gap.append(word)
+    return " ".join(out[:10])
 
 
 def _ranked(rows: list[TableRow], rank: str | None) -> TableRow | None:

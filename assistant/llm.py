@@ -227,7 +227,8 @@ def guard(text: str, query: Query, extractive: Answer, registry: CommuneRegistry
     candidate = Answer(status=STATUS_ANSWERED, answer=renumbered, citations=cited, communes=extractive.communes,
                        period=extractive.period, language=extractive.language, mode=MODE_LLM,
                        table=extractive.table)
-    invented = ungrounded_figures(Answer(status=STATUS_ANSWERED, answer=renumbered, citations=cited_by_llm))
+    invented = ungrounded_figures(Answer(status=STATUS_ANSWERED, answer=renumbered, citations=cited_by_llm,
+                                         language=extractive.language))
     if invented:
         return Verdict(False, f"figure(s) {', '.join(invented)} not in a cited passage")
     flat = _canonical(renumbered)

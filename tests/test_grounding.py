@@ -20,8 +20,8 @@ def cite(text: str, n: int = 1) -> Citation:
                     text=text)
 
 
-def answer(text: str, *citations: Citation) -> Answer:
-    return Answer(status="answered", answer=text, citations=list(citations))
+def answer(text: str, *citations: Citation, language: str = "en") -> Answer:
+    return Answer(status="answered", answer=text, citations=list(citations), language=language)
 
 
 def test_figure_that_no_cited_passage_holds_is_flagged():
@@ -49,7 +49,7 @@ def test_figure_without_any_citation_is_flagged():
 def test_spacing_inside_a_figure_does_not_matter():
     # the report writes "48,27 %" across a line break; the answer "48,27%"
     assert ungrounded_figures(answer("48,27% [1]", cite(ML_FOREST_RESULT))) == []
-    assert ungrounded_figures(answer("17.732 ha [1]", cite(ML_FOREST_RESULT))) == []
+    assert ungrounded_figures(answer("17.732 ha [1]", cite(ML_FOREST_RESULT), language="vi")) == []
 
 
 @pytest.mark.parametrize(
@@ -67,9 +67,9 @@ def test_citation_markers_are_not_figures():
 
 
 def test_vietnamese_figures_with_thousands_and_decimals():
-    a = answer("Bảo vệ 17.732 ha rừng, 1.851 ha cao su; che phủ 48,27% [1].", cite(ML_FOREST_RESULT))
+    a = answer("Bảo vệ 17.732 ha rừng, 1.851 ha cao su; che phủ 48,27% [1].", cite(ML_FOREST_RESULT), language="vi")
     assert ungrounded_figures(a) == []
-    wrong = answer("Bảo vệ 17.733 ha rừng; che phủ 48,28% [1].", cite(ML_FOREST_RESULT))
+    wrong = answer("Bảo vệ 17.733 ha rừng; che phủ 48,28% [1].", cite(ML_FOREST_RESULT), language="vi")
     assert set(ungrounded_figures(wrong)) == {"17.733", "48,28%"}
 
 
@@ -79,6 +79,27 @@ def test_english_format_of_a_cited_vietnamese_figure_is_grounded(shown, cited):
     """51.51% is 51,51% and 17,732 is 17.732 written the English way: the same figure."""
     a = answer(f"Mường La (2025-2030 target): {shown} [1].", cite(cited))
     a.language = "en"
+    assert ungrounded_figures(a) == []
+
+
+@pytest.mark.parametrize(("shown", "cited"), [
+    ("17.732 ha", ML_FOREST_RESULT),  # 17.732 in English is not the report's 17.732 (17732) ha
+    ("2.045 ha", "bảo vệ 2.045,93 ha rừng"),  # 2045.93 is 2,045.93 in English
+    ("5,151%", ML_FOREST),
+], ids=["17.732 ha", "2.045 ha", "5,151%"])
+def test_a_wrongly_converted_figure_in_an_english_answer_is_flagged(shown, cited):
+    a = answer(f"Mường La (2025-2030 target): {shown} [1].\nThe report says: “{cited}” [1]", cite(cited))
+    assert ungrounded_figures(a) == [shown.split()[0]]
+
+
+def test_an_english_comma_in_a_report_grounds_the_whole_number():
+    """mai-son.txt:438 writes "649,652 con" the English way: 649,652 head is grounded."""
+    a = answer("Mai Sơn: 649,652 head [1].", cite("Gia cầm 649,652 con;"))
+    assert ungrounded_figures(a) == []
+
+
+def test_quoted_report_text_keeps_the_reports_number_format():
+    a = answer(f"Mường La: 48.27% [1].\nThe report says: “{ML_FOREST_RESULT}” [1]", cite(ML_FOREST_RESULT))
     assert ungrounded_figures(a) == []
 
 

@@ -291,7 +291,7 @@ def test_injected_paragraph_does_not_change_the_cited_figure(injected, question:
     assert answer.status == "answered", answer.answer
     lead = answer.answer.splitlines()[0] if not answer.table else answer.answer
     figures = [r.figure for r in answer.table] if answer.table else re.findall(r"\d[\d.,]*%", lead)
-    assert "51,51%" in figures and "99%" not in figures, answer.answer
+    assert {"51,51%", "51.51%"} & set(figures) and "99%" not in figures, answer.answer  # English answers: 51.51%
     ml = [c for c in answer.citations if c.file == "muong-la.txt"]
     assert any(c.line_start <= FOREST_LINE <= c.line_end for c in ml), [(c.line_start, c.line_end) for c in ml]
 
