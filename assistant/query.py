@@ -13,7 +13,7 @@ from pathlib import Path
 
 from assistant.glossary import Concept, Glossary
 from assistant.normalize import normalize_question
-from assistant.places import reader_for, syllable_shaped
+from assistant.places import PlaceReading, reader_for, syllable_shaped
 from index.communes import CommuneRegistry
 from index.schema import PERIOD_PLAN, PERIOD_REVIEW
 from index.text import fold, has_diacritics, lexical_tokens, tokens
@@ -135,7 +135,11 @@ def find_communes(text: str, registry: CommuneRegistry) -> tuple[list[str], list
     never a nearer real place); "cũ"/"former" with no other unit named means the commune's own
     former unit of the same name.
     """
-    communes, units = reader_for(registry).communes(normalize_question(text))
+    return _communes_of(reader_for(registry).read(normalize_question(text)), text, registry)
+
+
+def _communes_of(reading: PlaceReading, text: str, registry: CommuneRegistry) -> tuple[list[str], list[str]]:
+    communes, units = reading.communes, reading.units
     folded = " " + re.sub(r"[^a-z0-9]+", " ", fold(text)) + " "
     if not units and re.search(r"\bcu\b|\bformer\b|\bold\b|truoc day|\(cu\)", folded):
         units = [c for c in communes if _is_own_former_unit(c, registry)]
@@ -208,12 +212,14 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
     language = detect_language(text, vocabulary, glossary.english_words)
     folded = fold(text)
     topic = strip_scaffold(text, scaffold)
-    communes, units = find_communes(text, registry)
+    reading = reader_for(registry).read(text)
+    communes, units = _communes_of(reading, text, registry)
     period, explicit = detect_period(folded)
     rank = ("low" if _LOW_CUE.search(folded) else "high") if _RANK_CUE.search(folded) else None
     compare = len(communes) >= 2 or rank is not None or (bool(_COMPARE_CUE.search(folded)) and len(communes) != 1)
     concepts = _english_concepts(text, glossary, scaffold) if language == LANG_EN else []
     place_words = {t for c in registry.communes.values() for n in c.all_names() for t in tokens(n)}
+    place_words |= {t for p in reading.places for n in p.forms for t in tokens(n)}  # "huyện Sông Mã": context
     content = [t for t in tokens(topic) if t not in _STOP and t not in place_words and not t.isdigit()]
     unmapped: list[str] = []
     if language == LANG_EN:  # English words can fold into Vietnamese syllables ("long"): keep only names
