@@ -46,7 +46,8 @@ def test_decomposed_unicode_answers_exactly_like_composed(assistant, question):
         ("What is the forest cover target of Mường\u200c La for 2030?", FOREST_ML),  # zero-width non-joiner
         ("What is the forest cover tar\u00adget of Mường La for 2030?", FOREST_ML),  # soft hyphen
         ("\ufeffWhat is the forest cover target of Mường La for 2030?\u200e", FOREST_ML),  # BOM, LRM
-        ("What is the forest cover target of Mu\u043eng L\u0430 for 2030?", FOREST_ML.replace("Mường", "Muong")),  # Cyrillic о, а
+        # Cyrillic о, а
+        ("What is the forest cover target of Mu\u043eng L\u0430 for 2030?", FOREST_ML.replace("Mường", "Muong")),
         ("Tỷ lệ hộ nghèo của xã Bó Sinh đến năm 2030 giảm bao nhi\u0435u?", POVERTY_BS),  # Cyrillic е
         ("What is Phiêng Pằn's 2030 health-insurance c\u03bfverage target?", INSURANCE_PP),  # Greek ο
         ("What is Phiêng\u00a0Pằn's 2030 health-insurance coverage target?", INSURANCE_PP),  # no-break space
