@@ -179,6 +179,7 @@ class PlaceReader:
         self.our_table = NameTable([n for n, _, _ in self.ours], sounds)
         self.place_table = NameTable([f for f, _ in self.place_forms], sounds)
         self.corpus = corpus_folded
+        self._cache: dict[tuple[str, float | None], PlaceReading] = {}
         self.province_of = self._provinces()
 
     def _provinces(self) -> dict[str, str | None]:
@@ -242,6 +243,17 @@ class PlaceReader:
         return reading.communes, reading.units
 
     def read(self, text: str, threshold: float | None = None) -> PlaceReading:
+        """The places of a question (cached: the parser and the answerer both read the same question)."""
+        key = (text, threshold)
+        cached = self._cache.get(key)
+        if cached is None:  # thread-safe enough: a lost entry is only computed again
+            if len(self._cache) > 512:
+                self._cache.clear()
+            cached = self._cache[key] = self._read(text, threshold)
+        return PlaceReading(list(cached.communes), list(cached.units), list(cached.places), list(cached.unknown),
+                            list(cached.mismatch))
+
+    def _read(self, text: str, threshold: float | None) -> PlaceReading:
         words, spans = self.spans(text)
         chosen = self.select(spans, self.threshold if threshold is None else threshold)
         reading = PlaceReading()
