@@ -257,14 +257,16 @@ class PlaceReader:
         words, spans = self.spans(text)
         chosen = self.select(spans, self.threshold if threshold is None else threshold)
         reading = PlaceReading()
+        previous: _Span | None = None
         for span in chosen:
             before = words[span.start - 1][1] if span.start > 0 else ""
             after = words[span.end][1] if span.end < len(words) else ""
-            if span.commune and (before in DISTRICT_CUE or after == "district"):
+            if span.commune and (before in DISTRICT_CUE or after == "district" or self._district_of(previous, span)):
                 span.place = self.same_named.get(squeeze(span.commune)) or self.same_named.get(squeeze(span.text))
                 if span.place is None:
                     continue
                 span.commune = None
+            previous = span
             if span.commune:
                 reading.communes.append(span.commune)
                 if span.unit:
@@ -276,6 +278,15 @@ class PlaceReader:
         reading.unknown = self._unknown(words, chosen, reading)
         reading.mismatch = self._mismatch(reading)
         return reading
+
+    def _district_of(self, previous: _Span | None, span: _Span) -> bool:
+        """"Phiêng Pằn (Mai Sơn)", "Phiêng Pằn, Mai Sơn": right after a commune, its former district's name
+        is that district, not a second commune to compare."""
+        if previous is None or not previous.commune or previous.end != span.start or not span.commune:
+            return False
+        info = self.registry.communes.get(previous.commune)
+        return bool(info and info.former_district and span.unit is None
+                    and squeeze(info.former_district) == squeeze(span.commune) != squeeze(previous.commune))
 
     def _named(self, span: _Span, words: list[tuple[str, str]], before: str, after: str) -> bool:
         """A place whose name is also ordinary text of the reports ("hòa bình", "lao động") counts only

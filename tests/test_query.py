@@ -256,3 +256,8 @@ def test_single_commune_question_is_not_a_comparison(assistant):
 )
 def test_districts_provinces_and_look_alike_words_are_not_read_as_communes(assistant, question, communes):
     assert assistant.parse(question).communes == communes
+
+
+def test_a_communes_former_district_right_after_it_is_context_not_a_second_commune(assistant):
+    assert assistant.parse("Tỷ lệ hộ nghèo xã Phiêng Pằn (Mai Sơn) năm 2030?").communes == ["Phiêng Pằn"]
+    assert assistant.parse("So sánh Phiêng Pằn và Mai Sơn về hộ nghèo").communes == ["Phiêng Pằn", "Mai Sơn"]
