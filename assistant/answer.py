@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from assistant.english import english_figure, load_units
-from assistant.evidence import Term, Window, answers_question, content_figures
+from assistant.evidence import Term, Window, answers_question, content_figures, is_flow_count
 from assistant.query import LANG_EN, Query
 from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation
 from assistant.templates import phrase
@@ -55,7 +55,10 @@ def lead_figure_at(window: Window, query: Query) -> tuple[int, str] | None:
             anchor = min(positions)
             break
     candidates = [(m.start(), m.group(0)) for m in FIGURE.finditer(text) if m.group(0).strip() in figures]
-    if query.wants_count:  # a count stands before its noun: "2.487 đảng viên"
+    if query.wants_count:  # a count stands before its noun: "2.487 đảng viên" (the stock, not "kết nạp 208")
+        count = _count_before(folded, candidates, window, query)
+        if count:
+            return count
         before = [c for c in candidates if 0 <= anchor - (c[0] + len(c[1])) <= 12]
         if before:
             start, figure = before[-1]
@@ -86,6 +89,20 @@ def indicator_name(query: Query) -> str:
     names = [c.source for c in query.concepts
              if not any(ch.isdigit() for ch in c.source) and not units & set(c.phrases)][:3]  # not "hectares"
     return ", ".join(names) or " ".join(query.unmapped[:4])
+
+
+def _count_before(folded: str, candidates: list[tuple[int, str]], window: Window, query: Query) -> str | None:
+    """The first count standing just before the counted noun that is not a flow ("kết nạp 208 đảng viên")."""
+    top = max(window.matched, key=lambda t: t.weight, default=None)
+    if top is None:
+        return None
+    nouns = [m.start() for a in top.alternatives for m in re.finditer(rf"(?<![a-z0-9]){re.escape(a)}(?![a-z0-9])",
+                                                                       folded)]
+    for start, figure in candidates:
+        end = start + len(figure)
+        if any(0 <= n - end <= 12 for n in nouns) and not is_flow_count(folded, start, query.folded):
+            return figure.strip()
+    return None
 
 
 def _destination(text: str, candidates: list[tuple[int, str]]) -> tuple[int, str]:

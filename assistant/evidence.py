@@ -14,9 +14,11 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from assistant.query import LANG_EN, Query
 from assistant.retrieval import Hit
+from baocao.config import DATA_FILES
 from index.schema import (
     KIND_FOOTNOTE,
     KIND_RESULT_ITEM,
@@ -31,6 +33,7 @@ from index.text import FIGURE, fold, fold_expanded, sentences, tokens
 MIN_COVERAGE = 0.5
 UNMAPPED_WEIGHT = 1.5  # an English topic word the glossary cannot translate
 WHOLE_KINDS = (KIND_TARGET, KIND_RESULT_ITEM, KIND_TABLE_ROW)
+_FLOWS_FILE = DATA_FILES / "count_flows.txt"
 _YEAR = re.compile(r"^(19|20)\d\d(\s*[-–]\s*(19|20)\d\d)?$")  # "2030", "2026-2030"
 
 
@@ -137,16 +140,41 @@ def contains(folded_text: str, alternative: str, strict: bool = False) -> bool:
 
 
 def content_figures(text: str) -> list[str]:
-    """Figures that can answer a question: not years, not list numbers like "(7)"."""
+    """Figures that can answer a question: not years, not list numbers like "(7)", not heading numbers."""
     out = []
     for m in FIGURE.finditer(text):
         value = m.group(0).strip()
         is_list_number = re.fullmatch(r"\d{1,2}", value) and text[max(0, m.start() - 1): m.start()] == "(" \
             and text[m.end(): m.end() + 1] == ")"
-        if _YEAR.match(value) or is_list_number:
+        if _YEAR.match(value) or is_list_number or _is_heading_number(text, m):
             continue
         out.append(value)
     return out
+
+
+def _is_heading_number(text: str, m: re.Match[str]) -> bool:
+    """"1. Công tác …", "1.1. Về kinh tế", "2) …" open a heading or list item: the number is no figure."""
+    return (not text[: m.start()].strip(" (") and re.fullmatch(r"\d{1,2}(\.\d{1,2})*", m.group(0).strip()) is not None
+            and re.match(r"[.)\-]\s", text[m.end():m.end() + 2]) is not None)
+
+
+@lru_cache(maxsize=1)
+def _flow_words() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(the reports' phrase, the words a question may use for it), folded, from ``data/count_flows.txt``."""
+    if not _FLOWS_FILE.exists():
+        return ()
+    lines = [line.strip() for line in _FLOWS_FILE.read_text(encoding="utf-8").splitlines()]
+    rows = [[fold(p.strip()) for p in line.split("|")] for line in lines if line and not line.startswith("#")]
+    return tuple((row[0], tuple(row)) for row in rows)
+
+
+def is_flow_count(folded: str, start: int, question_folded: str) -> bool:
+    """Is the count at ``start`` what was done to some ("kết nạp 208 đảng viên"), not how many there are?
+
+    Only when the question does not itself ask about that ("how many members were admitted")."""
+    clause = re.split(r"[;.]\s", folded[max(0, start - 40): start])[-1]
+    return any(phrase in clause and not any(re.search(rf"\b{re.escape(a)}", question_folded) for a in asked)
+               for phrase, asked in _flow_words())
 
 
 def score_window(window: Window, query: Query, terms: list[Term]) -> Window:
@@ -183,7 +211,7 @@ def _priors(window: Window, query: Query) -> float:
     elif query.period_explicit and p.period is None:
         bonus -= 0.15  # background sections lose to the term the question names
     if query.wants_count:
-        bonus += 0.15 if _counted(window, fold(window.text)) else 0.0
+        bonus += 0.15 if _counted(window, fold(window.text), query.folded) else 0.0
         bonus -= 0.1 if window.figures and all(f.endswith("%") for f in window.figures) else 0.0
     if query.wants_date and _DATE.search(window.text):
         bonus += 0.3
@@ -223,12 +251,13 @@ def _unit_fit(window: Window, query: Query) -> float:
     return -0.15  # the question is about one former commune; this text names none
 
 
-def _counted(window: Window, folded: str) -> bool:
-    """A count of the thing asked about: "2.487 đảng viên", "6 nhà máy thủy điện"."""
+def _counted(window: Window, folded: str, question_folded: str = "") -> bool:
+    """A count of the thing asked about: "2.487 đảng viên", "6 nhà máy thủy điện" (a stock, not a flow)."""
     for term in window.matched:
         for alt in term.alternatives:
-            if re.search(rf"\d[\d.,]*\s+(\w+\s+){{0,2}}{re.escape(alt)}(?![a-z0-9])", folded):
-                return True
+            for m in re.finditer(rf"\d[\d.,]*\s+(\w+\s+){{0,2}}{re.escape(alt)}(?![a-z0-9])", folded):
+                if not is_flow_count(folded, m.start(), question_folded):
+                    return True
     return False
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from rapidfuzz import fuzz
-
 from assistant.glossary import Concept, Glossary
+from assistant.normalize import normalize_question
+from assistant.places import PlaceReading, reader_for, syllable_shaped
 from index.communes import CommuneRegistry
 from index.schema import PERIOD_PLAN, PERIOD_REVIEW
 from index.text import fold, has_diacritics, lexical_tokens, tokens
@@ -123,37 +123,24 @@ def detect_language(text: str, vocabulary: set[str] | None = None, english: froz
     return LANG_VI if has_diacritics(text) else LANG_VI_ASCII
 
 
-_SYLLABLE = re.compile(r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?")
-
-
 def _syllable_shaped(word: str) -> bool:
     """Could this be a Vietnamese syllable typed without accents? "the" can, "forest" cannot."""
-    return _SYLLABLE.fullmatch(word) is not None
+    return syllable_shaped(word)
 
 
 def find_communes(text: str, registry: CommuneRegistry) -> tuple[list[str], list[str]]:
-    """Communes (official names) and former units named in the text, tolerant of small typos.
+    """Communes (official names) and former units named in the text, typed any way people type them.
 
-    Exact names are found first; a fuzzy match is only tried on words no exact name took,
-    so "Chiềng Muôn" (a former commune of Mường La) is never also read as "Chiềng Lương".
+    ``assistant/places.py`` reads the names (run together, hyphenated, a letter off, spelt by ear;
+    never a nearer real place); "cũ"/"former" with no other unit named means the commune's own
+    former unit of the same name.
     """
+    return _communes_of(reader_for(registry).read(normalize_question(text)), text, registry)
+
+
+def _communes_of(reading: PlaceReading, text: str, registry: CommuneRegistry) -> tuple[list[str], list[str]]:
+    communes, units = reading.communes, reading.units
     folded = " " + re.sub(r"[^a-z0-9]+", " ", fold(text)) + " "
-    names = [(fold(n), info.name, n) for info in registry.communes.values() for n in info.all_names()]
-    hits: list[tuple[int, str, str]] = []  # (position, official commune, unit or "")
-    taken = folded
-    for name, commune, original in sorted(names, key=lambda x: -len(x[0])):
-        key = re.sub(r"[^a-z0-9]+", " ", name).strip()
-        pos = taken.find(f" {key} ") if key else -1
-        if pos >= 0:
-            hits.append((pos, commune, "" if name == fold(commune) else original))
-            taken = taken[:pos + 1] + "#" * len(key) + taken[pos + 1 + len(key):]
-    for name, commune, original in names:
-        pos = _fuzzy_find(taken, re.sub(r"[^a-z0-9]+", " ", name).strip())
-        if pos >= 0:
-            hits.append((pos, commune, "" if name == fold(commune) else original))
-    hits.sort()
-    communes = list(dict.fromkeys(c for _, c, _ in hits))
-    units = list(dict.fromkeys(u for _, _, u in hits if u))
     if not units and re.search(r"\bcu\b|\bformer\b|\bold\b|truoc day|\(cu\)", folded):
         units = [c for c in communes if _is_own_former_unit(c, registry)]
     return communes, units
@@ -162,19 +149,6 @@ def find_communes(text: str, registry: CommuneRegistry) -> tuple[list[str], list
 def _is_own_former_unit(commune: str, registry: CommuneRegistry) -> bool:
     info = registry.communes.get(commune)
     return bool(info and any(fold(u) == fold(commune) for u in info.former_units))
-
-
-def _fuzzy_find(folded_text: str, name: str) -> int:
-    """Position of a close (typo) match of a multi-word name, or -1."""
-    n_words = len(name.split())
-    if n_words < 2:
-        return -1
-    words = folded_text.split()
-    for i in range(len(words) - n_words + 1):
-        window = " ".join(words[i : i + n_words])
-        if "#" not in window and window[0] == name[0] and fuzz.ratio(window, name) >= 85:
-            return folded_text.find(window)
-    return -1
 
 
 _CAPITALIZED_NAME = re.compile(r"\b([A-ZĐÀ-Ỹ][a-zà-ỹđ]+(?:\s+[A-ZĐÀ-Ỹ][a-zà-ỹđ]+){1,2})\b")
@@ -234,15 +208,18 @@ def strip_scaffold(text: str, scaffold: tuple[str, ...]) -> str:
 
 def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
                vocabulary: set[str] | None = None, scaffold: tuple[str, ...] = ()) -> Query:
+    text = normalize_question(text)
     language = detect_language(text, vocabulary, glossary.english_words)
     folded = fold(text)
     topic = strip_scaffold(text, scaffold)
-    communes, units = find_communes(text, registry)
+    reading = reader_for(registry).read(text)
+    communes, units = _communes_of(reading, text, registry)
     period, explicit = detect_period(folded)
     rank = ("low" if _LOW_CUE.search(folded) else "high") if _RANK_CUE.search(folded) else None
     compare = len(communes) >= 2 or rank is not None or (bool(_COMPARE_CUE.search(folded)) and len(communes) != 1)
     concepts = _english_concepts(text, glossary, scaffold) if language == LANG_EN else []
     place_words = {t for c in registry.communes.values() for n in c.all_names() for t in tokens(n)}
+    place_words |= {t for p in reading.places for n in p.forms for t in tokens(n)}  # "huyện Sông Mã": context
     content = [t for t in tokens(topic) if t not in _STOP and t not in place_words and not t.isdigit()]
     unmapped: list[str] = []
     if language == LANG_EN:  # English words can fold into Vietnamese syllables ("long"): keep only names

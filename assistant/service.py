@@ -16,6 +16,8 @@ from assistant.glossary import load_glossary
 from assistant.grounding import ungrounded_figures
 from assistant.limits import Budget, BudgetExceeded, InputRejected, check_budget, checked_history
 from assistant.llm import condense_if_unsure, grounded_llm_answer
+from assistant.normalize import normalize_question
+from assistant.places import PlaceReader, PlaceReading
 from assistant.query import Query, load_question_words, split_compound, understand, unknown_places
 from assistant.retrieval import HybridRetriever
 from assistant.schema import STATUS_ANSWERED, STATUS_ERROR, STATUS_NOT_FOUND, Answer
@@ -37,6 +39,7 @@ class Assistant:
     idf: IdfTable
     vocabulary: set[str]
     corpus_folded: str
+    places: PlaceReader
     versions: dict[str, list[str]] = field(default_factory=dict)  # commune → its report files, when several
 
     @classmethod
@@ -58,13 +61,15 @@ class Assistant:
         vocabulary = {t for p in index.passages for t in tokens(p.text)}
         corpus = " ".join(fold(p.text) for p in index.passages)
         return cls(settings, index, registry, HybridRetriever(index, settings), IdfTable(index.passages),
-                   vocabulary, corpus, report_versions(index.manifest))
+                   vocabulary, corpus, PlaceReader(registry, corpus_folded=corpus), report_versions(index.manifest))
 
     # -- questions -----------------------------------------------------------------------
     def parse(self, question: str) -> Query:
+        """The question read as the answerer reads it (text normalised first: NFC, no invisible or look-alike
+        characters)."""
         check_budget()  # every parse (the question, each history turn, each compound part) is a stage
-        return understand(question, self.registry, load_glossary(self.settings.glossary_path), self.vocabulary,
-                          load_question_words(self.settings.question_words_path))
+        return understand(normalize_question(question), self.registry, load_glossary(self.settings.glossary_path),
+                          self.vocabulary, load_question_words(self.settings.question_words_path))
 
     def ask(self, question: object, history: list[dict] | None = None, *, commune: str | None = None,
             period: str | None = None, mode: str | None = None) -> Answer:
@@ -83,10 +88,11 @@ class Assistant:
             turns = checked_history(history, self.settings)
         except InputRejected as exc:
             return Answer(status=STATUS_ERROR, answer=str(exc), latency_ms=_ms(started))
+        turns = [{**t, "content": normalize_question(t["content"])} for t in turns]
         try:
             llm_time = 2 * self.settings.llm_timeout if mode == "llm" else 0.0  # the LLM has its own timeout
             with Budget(self.settings.answer_budget_s + llm_time):
-                answer = self._ask(str(question).strip(), turns, commune, period, mode)
+                answer = self._ask(normalize_question(str(question)).strip(), turns, commune, period, mode)
         except BudgetExceeded:
             lang = "vi" if any(ord(c) > 127 for c in str(question)) else "en"
             answer = Answer(status=STATUS_ERROR, language=lang,
@@ -139,10 +145,16 @@ class Assistant:
         return None
 
     def _answer(self, query: Query, question: str) -> Answer:
+        refusal = self._place_refusal(query, self.places.read(question))
+        if refusal:  # never answer for a place the reports do not cover with another commune's figure
+            return refusal
         unknown = unknown_places(question, self.registry, self.corpus_folded, self.vocabulary)
         if unknown and not query.communes:  # never answer for "Hà Nội" with another commune's figure
-            return Answer(status=STATUS_NOT_FOUND, language=query.language, answer=phrase(
-                query.language, "unknown_commune", names=", ".join(unknown), known=", ".join(self.registry.names())))
+            return self._refuse(query, "unknown_commune", names=", ".join(unknown))
+        if not query.communes and not query.compare:  # no place named: every commune, or ask which
+            if not query.wants_figure:
+                return self._refuse(query, "which_commune")
+            query.compare = True
         if query.compare:
             communes = query.communes if len(query.communes) >= 2 else self.registry.names()
             return compare_answer(query, communes, self._windows_for)
@@ -152,6 +164,30 @@ class Assistant:
             if first.status == STATUS_ANSWERED and second.status == STATUS_ANSWERED:
                 return merge_answers(first, second)
         return self._single(query)
+
+    def _place_refusal(self, query: Query, reading: PlaceReading) -> Answer | None:
+        """A province or district beside its own commune is context; anything else about places is a refusal:
+        a commune put in another province, a place with no report, a whole province or district."""
+        if reading.mismatch:
+            commune, place = reading.mismatch[0]
+            home = self.places.province_of.get(commune) or ", ".join(
+                p.name for p in reading.places if self.places.fits(commune, p)) or "?"
+            return self._refuse(query, "place_mismatch", commune=commune, place=place, home=home)
+        if reading.unknown:
+            return self._refuse(query, "unknown_commune", names=", ".join(reading.unknown))
+        if query.communes:
+            return None
+        home = [p for p in reading.places if self.places.is_home(p)]
+        others = [p for p in reading.places if p not in home]
+        if others:
+            return self._refuse(query, "unknown_commune", names=", ".join(p.name for p in others))
+        if home and not query.compare:
+            return self._refuse(query, "whole_area", place=home[0].name)
+        return None
+
+    def _refuse(self, query: Query, key: str, **values: str) -> Answer:
+        return Answer(status=STATUS_NOT_FOUND, language=query.language,
+                      answer=phrase(query.language, key, known=", ".join(self.registry.names()), **values))
 
     def _single(self, query: Query) -> Answer:
         check_budget()
@@ -180,7 +216,7 @@ class Assistant:
             turns = checked_history(history, self.settings)
         except InputRejected:  # evals and the sources panel: the answer already carries the message
             turns = []
-        _, query = resolve(question.strip(), turns, self.registry, self.parse)
+        _, query = resolve(normalize_question(question).strip(), turns, self.registry, self.parse)
         return [h.passage for h in self.retriever.retrieve(query, k=k, mode=mode)]
 
     # -- records ---------------------------------------------------------------------------
