@@ -13,7 +13,8 @@ from assistant.evidence import Term, Window, answers_question, content_figures
 from assistant.query import Query
 from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation
 from assistant.templates import phrase
-from index.schema import PERIOD_PLAN, PERIOD_REVIEW, Passage
+from index.schema import KIND_TABLE_ROW, PERIOD_PLAN, PERIOD_REVIEW, Passage
+from index.tables import read_cells
 from index.targets import UNITS
 from index.text import FIGURE, fold
 
@@ -34,8 +35,16 @@ def citation_for(n: int, p: Passage, figures: list[str] | None = None) -> Citati
 
 
 def lead_figure(window: Window, query: Query) -> str | None:
-    """The figure the question asks for: the first one after the question's most specific term."""
+    """The figure the question asks for: the first one after the question's most specific term.
+
+    A table row is read by its columns: the result, unless the question asks for the plan.
+    """
     text = window.text
+    if window.passage.kind == KIND_TABLE_ROW:
+        cells = read_cells(text)
+        wanted = cells.target if query.period == PERIOD_PLAN else cells.result
+        if wanted:
+            return f"{wanted}%" if cells.unit == "%" else f"{wanted} {cells.unit}".strip()
     figures = content_figures(text)
     if not figures:
         return None
@@ -95,7 +104,7 @@ def single_answer(query: Query, windows: list[Window], terms: list[Term]) -> Ans
         lines.append(phrase(lang, "also", quote=window.text, n=n))
     return Answer(status=STATUS_ANSWERED, answer="\n".join(lines), citations=citations,
                   communes=list(dict.fromkeys([best.passage.commune, *query.communes])),
-                  period=best.passage.period, language=lang)
+                  period=best.passage.period, language=lang, confidence=best.score)
 
 
 def _unit_label(p: Passage, query: Query) -> str:
@@ -181,4 +190,5 @@ def merge_answers(first: Answer, second: Answer) -> Answer:
                   second.answer.splitlines()[0])
     text = "\n".join([first.answer, lead, body]).strip()
     return Answer(status=first.status, answer=text, citations=first.citations + extra, communes=first.communes,
-                  period=first.period, language=first.language)
+                  period=first.period, language=first.language,
+                  confidence=min(first.confidence or 0.0, second.confidence or 0.0))

@@ -25,6 +25,7 @@ def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Ans
     period = query.period or PERIOD_PLAN
     rows: list[TableRow] = []
     citations: list[Citation] = []
+    scores: list[float] = []
     lines = [phrase(lang, "compare_header", topic=_topic(query), period=period_label(lang, period))]
     for commune in communes:
         windows, terms = find(query, commune)
@@ -34,6 +35,7 @@ def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Ans
             lines.append(phrase(lang, "compare_missing", commune=commune))
             continue
         figure = lead_figure(best, query) or ""
+        scores.append(best.score)
         n = len(citations) + 1
         citations.append(citation_for(n, best.passage, [figure] if figure else []))
         rows.append(TableRow(commune=commune, figure=figure or None, period=best.passage.period,
@@ -45,7 +47,7 @@ def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Ans
         lines.append(phrase(lang, key, best=f"{ranked.commune} ({ranked.figure})"))
     status = STATUS_ANSWERED if citations else STATUS_NOT_FOUND
     return Answer(status=status, answer="\n".join(lines), citations=citations, communes=communes,
-                  period=period, language=lang, table=rows)
+                  period=period, language=lang, table=rows, confidence=min(scores) if scores else None)
 
 
 def _topic(query: Query) -> str:

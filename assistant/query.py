@@ -58,6 +58,7 @@ _DATE_CUE = re.compile(r"what date|which date|\bwhen\b|ngay nao|ngay thang|khi n
 _LIST_CUE = re.compile(r"^(neu|liet ke|list|name)\b|\bnhung\b|\bcac\b.*\bnao\b|\bwhich\b|what are")
 _UNIT_CUES = (
     ("km2", re.compile(r"km2|square kilomet|km vuong")),
+    ("đồng", re.compile(r"trieu dong|ty dong|\bdong\b|\bvnd\b|million|billion|\bin absolute\b")),
     ("ha", re.compile(r"\bha\b|hectare|hecta")),
     ("tấn", re.compile(r"\btan\b|\btons?\b|tonnes?")),
     ("km", re.compile(r"\bkm\b|kilomet|how long|dai bao nhieu")),
@@ -216,12 +217,30 @@ def detect_period(folded: str) -> tuple[str | None, bool]:
 
 @lru_cache(maxsize=4)
 def load_question_words(path: Path) -> tuple[str, ...]:
-    """Scaffolding phrases (folded), longest first: "target", "by 2030", "bao nhiêu", "tỷ lệ" …"""
+    """Scaffolding phrases (folded), longest first: "target", "by 2030", "bao nhiêu", "tỷ lệ" …
+
+    A phrase written with diacritics in the file is Vietnamese and marked with a leading "~",
+    so a Vietnamese question is stripped of Vietnamese scaffolding only: the English "can"
+    folds like "cận" (near-poor) and "ho" like "hộ", and must not eat them.
+    """
     if not path.exists():
         return ()
-    lines = [fold(line.strip()) for line in path.read_text(encoding="utf-8").splitlines()]
-    phrases = {re.sub(r"[^a-z0-9]+", " ", line).strip() for line in lines if line and not line.startswith("#")}
-    return tuple(sorted((p for p in phrases if p), key=len, reverse=True))
+    phrases: dict[str, bool] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key = re.sub(r"[^a-z0-9]+", " ", fold(line)).strip()
+        if key:
+            phrases[key] = phrases.get(key, False) or has_diacritics(line)
+    ordered = sorted(phrases, key=len, reverse=True)
+    return tuple(("~" + p) if phrases[p] else p for p in ordered)
+
+
+def _scaffold_for(language: str, scaffold: tuple[str, ...]) -> tuple[str, ...]:
+    if language == LANG_EN:
+        return tuple(p.lstrip("~") for p in scaffold)
+    return tuple(p[1:] for p in scaffold if p.startswith("~"))
 
 
 def strip_scaffold(text: str, scaffold: tuple[str, ...]) -> str:
@@ -235,6 +254,7 @@ def strip_scaffold(text: str, scaffold: tuple[str, ...]) -> str:
 def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
                vocabulary: set[str] | None = None, scaffold: tuple[str, ...] = ()) -> Query:
     language = detect_language(text, vocabulary, glossary.english_words)
+    scaffold = _scaffold_for(language, scaffold)
     folded = fold(text)
     topic = strip_scaffold(text, scaffold)
     communes, units = find_communes(text, registry)

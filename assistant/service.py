@@ -15,6 +15,7 @@ from assistant.evidence import IdfTable, Term, Window, best_windows
 from assistant.glossary import load_glossary
 from assistant.grounding import ungrounded_figures
 from assistant.llm import condense_if_unsure, grounded_llm_answer
+from assistant.model import AnswerModel, load_model
 from assistant.query import Query, load_question_words, split_compound, understand, unknown_places
 from assistant.retrieval import HybridRetriever
 from assistant.schema import STATUS_ANSWERED, STATUS_ERROR, STATUS_NOT_FOUND, Answer
@@ -36,6 +37,8 @@ class Assistant:
     idf: IdfTable
     vocabulary: set[str]
     corpus_folded: str
+    model: AnswerModel | None = None
+    trace: list | None = None
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, build_if_missing: bool = True) -> Assistant:
@@ -56,7 +59,7 @@ class Assistant:
         vocabulary = {t for p in index.passages for t in tokens(p.text)}
         corpus = " ".join(fold(p.text) for p in index.passages)
         return cls(settings, index, registry, HybridRetriever(index, settings), IdfTable(index.passages),
-                   vocabulary, corpus)
+                   vocabulary, corpus, load_model(settings.answer_model_path))
 
     # -- questions -----------------------------------------------------------------------
     def parse(self, question: str) -> Query:
@@ -126,8 +129,19 @@ class Assistant:
         hits = self.retriever.retrieve(query, k=self.settings.answer_candidates)
         if query.wants_list:
             hits = self.retriever.with_siblings(hits, top=3)
-        windows, terms = best_windows(query, hits, self.idf)
+        windows, terms = self.windows(query, hits)
         return single_answer(query, windows, terms)
+
+    def windows(self, query: Query, hits: list) -> tuple[list[Window], list[Term]]:
+        """Candidate windows of the hits, judged by the fitted answer model (``self.model``).
+
+        ``self.trace`` (a list, set by ``evals/fit.py``) receives every candidate set, so the model
+        is fitted on exactly the windows the answerer chooses from.
+        """
+        windows, terms = best_windows(query, hits, self.idf, self.model, self.retriever.similarities(query, hits))
+        if self.trace is not None:
+            self.trace.append((query, windows, terms))
+        return windows, terms
 
     @staticmethod
     def _inherit(part: Query, whole: Query) -> Query:
@@ -138,7 +152,7 @@ class Assistant:
 
     def _windows_for(self, query: Query, commune: str) -> tuple[list[Window], list[Term]]:
         hits = self.retriever.retrieve(query, k=self.settings.answer_candidates, communes=[commune])
-        return best_windows(query, hits, self.idf)
+        return self.windows(query, hits)
 
     def retrieve(self, question: str, history: list[dict] | None = None, k: int = 10,
                  mode: str = "hybrid") -> list[Passage]:
