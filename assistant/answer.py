@@ -116,33 +116,41 @@ def _unit_label(p: Passage, query: Query) -> str:
 def _supporting(best: Window, windows: list[Window], query: Query, terms: list[Term]) -> list[Window]:
     """Other windows that add to the best one.
 
-    Kept: a window that covers a term the best one misses (the second half of "how many
-    criteria, and how many villages"), one that answers nearly as well (a conflicting or
-    per-unit figure), and, for list questions, the sibling items of the same section.
+    Kept: for list questions, the other items of the best one's list (its section, in the
+    report's order: the items of "03 khâu đột phá như sau:" rarely repeat the heading's words);
+    then a window that covers a term the best one misses (the second half of "how many
+    criteria, and how many villages"), and one that answers nearly as well (a conflicting or
+    per-unit figure).
     """
-    limit = 6 if query.wants_list else MAX_SUPPORT
-    out: list[Window] = []
-    seen_text = [best.text]
-    used = {best.passage.id}
+    out = _list_items(best, windows) if query.wants_list else []
+    seen_text = [best.text, *(w.text for w in out)]
     missing = [t for t in terms if t not in best.matched]
     for window in windows[1:]:
-        if len(out) >= limit:
+        if len(out) >= MAX_SUPPORT + (LIST_ITEMS if query.wants_list else 0):
             break
         if window.passage.commune != best.passage.commune or any(_overlaps(window.text, s) for s in seen_text):
             continue
-        if query.wants_list and window.passage.id in used:
-            continue  # a list answer takes one item per passage
         if query.period and window.passage.period not in (query.period, None):
             continue
-        sibling = query.wants_list and window.passage.section == best.passage.section
         complements = any(t in window.matched for t in missing) and window.coverage >= 0.5 * best.coverage
         corroborates = window.coverage >= 0.9 * best.coverage and bool(window.figures) == bool(best.figures)
         assesses = query.wants_assessment and window.coverage >= 0.5 * best.coverage and _ASSESSED.search(window.text)
-        if (sibling or complements or corroborates or assesses) and answers_question(window, query, terms):
+        if (complements or corroborates or assesses) and answers_question(window, query, terms):
             out.append(window)
             seen_text.append(window.text)
-            used.add(window.passage.id)
     return out
+
+
+LIST_ITEMS = 8
+
+
+def _list_items(best: Window, windows: list[Window]) -> list[Window]:
+    """The whole passages of the best window's section, in the report's order (a list's items)."""
+    p = best.passage
+    items = {w.passage.id: w for w in windows
+             if w.passage.file == p.file and w.passage.section == p.section and w.passage.id != p.id
+             and w.text == w.passage.text}
+    return sorted(items.values(), key=lambda w: w.passage.line_start)[:LIST_ITEMS]
 
 
 _ASSESSED = re.compile(r"chưa đạt|không đạt|vượt chỉ tiêu|đạt chỉ tiêu|\bVượt\b|\bĐạt\b", re.IGNORECASE)

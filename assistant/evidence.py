@@ -223,6 +223,14 @@ def best_windows(query: Query, hits: list[Hit], idf: IdfTable, model: AnswerMode
     return windows, terms
 
 
+def rescore(windows: list[Window], model: AnswerModel | None) -> None:
+    """Judge already measured windows with another model (fitting and cross-validation)."""
+    for w in windows:
+        w.score = model.probability(w.features) if model else 0.0
+        w.threshold = model.threshold if model else 1.01
+    windows.sort(key=lambda w: (-w.score, -w.coverage, w.rank))
+
+
 def answers_question(window: Window, query: Query, terms: list[Term]) -> bool:
     """Does this window really answer, or is it only the nearest text?
 

@@ -295,9 +295,59 @@ _COMPOUND = re.compile(r",?\s+(?:and|và)\s+(?=(?:how many|how much|what|which|b
 
 
 def split_compound(question: str) -> list[str]:
-    """"How many criteria …, and how many villages …?" → its two questions (else the question itself)."""
+    """A two-part question as its two questions (else the question itself).
+
+    "How many criteria …, and how many villages …?" splits at the second question word;
+    "What is the total area and population of X?" at the "and" joining two topics, each part
+    keeping the rest of the question: "the total area of X", "the population of X".
+    """
     parts = [p.strip() for p in _COMPOUND.split(question) if p.strip()]
-    return parts if len(parts) == 2 else [question]
+    if len(parts) == 2:
+        return parts
+    return _coordinated(question)
+
+
+_AND = re.compile(r"\s+(?:and|và|va)\s+", re.IGNORECASE)
+_PHRASE_MAX = 4
+
+
+def _coordinated(question: str) -> list[str]:
+    """Split "… A and B …" where A and B are short topic phrases (no question or place words)."""
+    found = list(_AND.finditer(question))
+    if len(found) != 1:
+        return [question]
+    m = found[0]
+    left, right = question[: m.start()].split(), question[m.end():].split()
+    a = _phrase(list(reversed(left)), left[0] if left else "")
+    b = _phrase(right)
+    if not a or not b:
+        return [question]
+    head, tail = left[: len(left) - len(a)], right[len(b):]
+    first = " ".join([*head, *reversed(a), *tail])
+    second = " ".join([*head, *b, *tail])
+    return [first, second]
+
+
+# Words that end a coordinated topic phrase: question, place and linking words ("of", "của", "xã").
+_PHRASE_BOUNDARY = frozenset(
+    """
+    cua xa la bao nhieu co dat nam cac nhung trong tai o den theo hien moi sau truoc khi duoc thi tran
+    the of in for what is are was were does did do how many much has have by to at on with from commune
+    communes its their which who that new after before during a an as
+    """.split()
+)
+
+
+def _phrase(words: list[str], first_word: str = "") -> list[str]:
+    """The topic words next to the "and", up to the first question, linking or place word."""
+    out: list[str] = []
+    for word in words[:_PHRASE_MAX]:
+        key = fold(word).strip(",.?!:;()\"'")
+        place = word[:1].isupper() and word is not first_word
+        if not key or key in _PHRASE_BOUNDARY or any(ch.isdigit() for ch in key) or place:
+            break
+        out.append(word)
+    return out
 
 
 def _english_concepts(text: str, glossary: Glossary, scaffold: tuple[str, ...]) -> list[Concept]:

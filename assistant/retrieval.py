@@ -38,10 +38,19 @@ class HybridRetriever:
         self._communes = np.array([p.commune for p in index.passages])
         self._periods = np.array([p.period or "" for p in index.passages])
         self._matrix: np.ndarray | None = None
+        self.memo: dict | None = None  # evals/fit.py: the same questions are asked under many models
 
     def retrieve(self, query: Query, k: int = 10, mode: str = "hybrid",
                  communes: list[str] | None = None) -> list[Hit]:
         """The k best passages for the query; ``communes`` overrides the question's own."""
+        if self.memo is not None:
+            key = (repr(query), k, mode, tuple(communes) if communes is not None else None)
+            if key not in self.memo:
+                self.memo[key] = self._retrieve(query, k, mode, communes)
+            return list(self.memo[key])
+        return self._retrieve(query, k, mode, communes)
+
+    def _retrieve(self, query: Query, k: int, mode: str, communes: list[str] | None) -> list[Hit]:
         scope = communes if communes is not None else query.communes
         mask = self._mask(scope, query)
         depth = self.settings.retrieve_k

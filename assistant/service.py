@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from assistant.answer import merge_answers, single_answer
 from assistant.compare import compare_answer
 from assistant.conversation import resolve
-from assistant.evidence import IdfTable, Term, Window, best_windows
+from assistant.evidence import IdfTable, Term, Window, best_windows, rescore
 from assistant.glossary import load_glossary
 from assistant.grounding import ungrounded_figures
 from assistant.llm import condense_if_unsure, grounded_llm_answer
@@ -39,6 +39,7 @@ class Assistant:
     corpus_folded: str
     model: AnswerModel | None = None
     trace: list | None = None
+    memo: dict | None = None  # evals/fit.py asks the same questions under many models: keep their windows
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, build_if_missing: bool = True) -> Assistant:
@@ -138,7 +139,15 @@ class Assistant:
         ``self.trace`` (a list, set by ``evals/fit.py``) receives every candidate set, so the model
         is fitted on exactly the windows the answerer chooses from.
         """
-        windows, terms = best_windows(query, hits, self.idf, self.model, self.retriever.similarities(query, hits))
+        key = (repr(query), tuple(h.passage.id for h in hits))
+        if self.memo is not None and key in self.memo:  # fitting: same candidates, another model
+            windows, terms = self.memo[key]
+            rescore(windows, self.model)
+        else:
+            windows, terms = best_windows(query, hits, self.idf, self.model,
+                                          self.retriever.similarities(query, hits))
+            if self.memo is not None:
+                self.memo[key] = (windows, terms)
         if self.trace is not None:
             self.trace.append((query, windows, terms))
         return windows, terms
