@@ -14,7 +14,8 @@ from assistant.evidence import Term, Window, answers_question, content_figures, 
 from assistant.query import LANG_EN, Query
 from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation
 from assistant.templates import phrase
-from index.schema import PERIOD_PLAN, PERIOD_REVIEW, Passage
+from index.schema import KIND_TABLE_ROW, PERIOD_PLAN, PERIOD_REVIEW, Passage
+from index.tables import read_cells
 from index.targets import UNITS
 from index.text import FIGURE, fold
 
@@ -41,8 +42,15 @@ def lead_figure(window: Window, query: Query) -> str | None:
 
 
 def lead_figure_at(window: Window, query: Query) -> tuple[int, str] | None:
-    """Where the asked figure starts in the window's text, and the figure (with its unit word)."""
+    """Where the asked figure starts in the window's text, and the figure (with its unit word).
+
+    A table row is read by its columns: the result, unless the question asks for the plan.
+    """
     text = window.text
+    if window.passage.kind == KIND_TABLE_ROW:
+        cell = _table_cell(text, query)
+        if cell:
+            return cell
     figures = content_figures(text)
     if not figures:
         return None
@@ -73,6 +81,21 @@ def lead_figure_at(window: Window, query: Query) -> tuple[int, str] | None:
     return start + len(figure) - len(figure.lstrip()), shown
 
 
+def _table_cell(text: str, query: Query) -> tuple[int, str] | None:
+    """The plan or the result cell of a table row ("… Triệu đồng 18 27,5 152,7 Vượt": plan 18, result 27,5)."""
+    cells = read_cells(text)
+    column = 0 if query.period == PERIOD_PLAN else 1
+    if not cells.unit or not (cells.target if column == 0 else cells.result):
+        return None
+    values_at = text.rfind(cells.unit) + len(cells.unit)
+    values = list(re.finditer(r"\S+", text[values_at:]))
+    if len(values) <= column:
+        return None
+    value = values[column]
+    figure = f"{value.group(0)}%" if cells.unit == "%" else f"{value.group(0)} {cells.unit}"
+    return values_at + value.start(), figure
+
+
 def shown_figure(window: Window, query: Query) -> str | None:
     """The asked figure as the answer shows it: as written for Vietnamese, in English form for English."""
     found = lead_figure_at(window, query)
@@ -91,7 +114,8 @@ def indicator_name(query: Query) -> str:
     return ", ".join(names) or " ".join(query.unmapped[:4])
 
 
-def _count_before(folded: str, candidates: list[tuple[int, str]], window: Window, query: Query) -> str | None:
+def _count_before(folded: str, candidates: list[tuple[int, str]], window: Window,
+                  query: Query) -> tuple[int, str] | None:
     """The first count standing just before the counted noun that is not a flow ("kết nạp 208 đảng viên")."""
     top = max(window.matched, key=lambda t: t.weight, default=None)
     if top is None:
@@ -101,7 +125,7 @@ def _count_before(folded: str, candidates: list[tuple[int, str]], window: Window
     for start, figure in candidates:
         end = start + len(figure)
         if any(0 <= n - end <= 12 for n in nouns) and not is_flow_count(folded, start, query.folded):
-            return figure.strip()
+            return start + len(figure) - len(figure.lstrip()), figure.strip()
     return None
 
 
@@ -139,7 +163,7 @@ def single_answer(query: Query, windows: list[Window], terms: list[Term]) -> Ans
         lines.append(phrase(lang, "also", quote=window.text, n=n))
     return Answer(status=STATUS_ANSWERED, answer="\n".join(lines), citations=citations,
                   communes=list(dict.fromkeys([best.passage.commune, *query.communes])),
-                  period=best.passage.period, language=lang)
+                  period=best.passage.period, language=lang, confidence=best.score)
 
 
 def _unit_label(p: Passage, query: Query) -> str:
@@ -156,33 +180,41 @@ def _indicator_label(query: Query) -> str:
 def _supporting(best: Window, windows: list[Window], query: Query, terms: list[Term]) -> list[Window]:
     """Other windows that add to the best one.
 
-    Kept: a window that covers a term the best one misses (the second half of "how many
-    criteria, and how many villages"), one that answers nearly as well (a conflicting or
-    per-unit figure), and, for list questions, the sibling items of the same section.
+    Kept: for list questions, the other items of the best one's list (its section, in the
+    report's order: the items of "03 khâu đột phá như sau:" rarely repeat the heading's words);
+    then a window that covers a term the best one misses (the second half of "how many
+    criteria, and how many villages"), and one that answers nearly as well (a conflicting or
+    per-unit figure).
     """
-    limit = 6 if query.wants_list else MAX_SUPPORT
-    out: list[Window] = []
-    seen_text = [best.text]
-    used = {best.passage.id}
+    out = _list_items(best, windows) if query.wants_list else []
+    seen_text = [best.text, *(w.text for w in out)]
     missing = [t for t in terms if t not in best.matched]
     for window in windows[1:]:
-        if len(out) >= limit:
+        if len(out) >= MAX_SUPPORT + (LIST_ITEMS if query.wants_list else 0):
             break
         if window.passage.commune != best.passage.commune or any(_overlaps(window.text, s) for s in seen_text):
             continue
-        if query.wants_list and window.passage.id in used:
-            continue  # a list answer takes one item per passage
         if query.period and window.passage.period not in (query.period, None):
             continue
-        sibling = query.wants_list and window.passage.section == best.passage.section
         complements = any(t in window.matched for t in missing) and window.coverage >= 0.5 * best.coverage
         corroborates = window.coverage >= 0.9 * best.coverage and bool(window.figures) == bool(best.figures)
         assesses = query.wants_assessment and window.coverage >= 0.5 * best.coverage and _ASSESSED.search(window.text)
-        if (sibling or complements or corroborates or assesses) and answers_question(window, query, terms):
+        if (complements or corroborates or assesses) and answers_question(window, query, terms):
             out.append(window)
             seen_text.append(window.text)
-            used.add(window.passage.id)
     return out
+
+
+LIST_ITEMS = 8
+
+
+def _list_items(best: Window, windows: list[Window]) -> list[Window]:
+    """The whole passages of the best window's section, in the report's order (a list's items)."""
+    p = best.passage
+    items = {w.passage.id: w for w in windows
+             if w.passage.file == p.file and w.passage.section == p.section and w.passage.id != p.id
+             and w.text == w.passage.text}
+    return sorted(items.values(), key=lambda w: w.passage.line_start)[:LIST_ITEMS]
 
 
 _ASSESSED = re.compile(r"chưa đạt|không đạt|vượt chỉ tiêu|đạt chỉ tiêu|\bVượt\b|\bĐạt\b", re.IGNORECASE)
@@ -230,4 +262,5 @@ def merge_answers(first: Answer, second: Answer) -> Answer:
                   second.answer.splitlines()[0])
     text = "\n".join([first.answer, lead, body]).strip()
     return Answer(status=first.status, answer=text, citations=first.citations + extra, communes=first.communes,
-                  period=first.period, language=first.language)
+                  period=first.period, language=first.language,
+                  confidence=min(first.confidence or 0.0, second.confidence or 0.0))

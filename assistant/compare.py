@@ -27,6 +27,7 @@ def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Ans
     period = query.period or PERIOD_PLAN
     rows: list[TableRow] = []
     citations: list[Citation] = []
+    scores: list[float] = []
     lines = [phrase(lang, "compare_header", topic=_topic(query), period=period_label(lang, period))]
     shown: dict[str, str] = {}  # commune → the figure as this answer's language writes it
     for commune in communes:
@@ -38,6 +39,7 @@ def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Ans
             continue
         figure = lead_figure(best, query) or ""
         shown[commune] = (shown_figure(best, query) or figure) if figure else ""
+        scores.append(best.score)
         n = len(citations) + 1
         citations.append(citation_for(n, best.passage, [figure] if figure else []))
         rows.append(TableRow(commune=commune, figure=figure or None, period=best.passage.period,
@@ -50,7 +52,7 @@ def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Ans
         lines.append(phrase(lang, key, best=f"{ranked.commune} ({shown.get(ranked.commune) or ranked.figure})"))
     status = STATUS_ANSWERED if citations else STATUS_NOT_FOUND
     return Answer(status=status, answer="\n".join(lines), citations=citations, communes=communes,
-                  period=period, language=lang, table=rows)
+                  period=period, language=lang, table=rows, confidence=min(scores) if scores else None)
 
 
 def _topic(query: Query) -> str:

@@ -16,21 +16,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from assistant.features import window_features
+from assistant.model import AnswerModel
 from assistant.query import LANG_EN, Query
 from assistant.retrieval import Hit
 from baocao.config import DATA_FILES
-from index.schema import (
-    KIND_FOOTNOTE,
-    KIND_RESULT_ITEM,
-    KIND_TABLE_ROW,
-    KIND_TARGET,
-    PERIOD_PLAN,
-    PERIOD_REVIEW,
-    Passage,
-)
+from index.schema import KIND_RESULT_ITEM, KIND_TABLE_ROW, KIND_TARGET, Passage
 from index.text import FIGURE, fold, fold_expanded, sentences, tokens
 
-MIN_COVERAGE = 0.5
 UNMAPPED_WEIGHT = 1.5  # an English topic word the glossary cannot translate
 WHOLE_KINDS = (KIND_TARGET, KIND_RESULT_ITEM, KIND_TABLE_ROW)
 _FLOWS_FILE = DATA_FILES / "count_flows.txt"
@@ -54,8 +47,10 @@ class Window:
     coverage: float = 0.0
     matched: list[Term] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
-    score: float = 0.0
+    score: float = 0.0  # the answer model's probability that this window answers the question
     has_top_term: bool = False
+    features: list[float] = field(default_factory=list)
+    threshold: float = 1.01
 
     @property
     def passage(self) -> Passage:
@@ -71,6 +66,11 @@ class IdfTable:
             df.update(set(tokens(p.text)))
         self.n = max(len(passages), 1)
         self.df = df
+        pairs: Counter[str] = Counter()
+        for p in passages:
+            toks = tokens(p.text)
+            pairs.update({f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)})
+        self.pair_df = pairs
 
     def idf(self, token: str) -> float:
         return math.log(1 + (self.n - self.df.get(token, 0) + 0.5) / (self.df.get(token, 0) + 0.5))
@@ -81,6 +81,13 @@ class IdfTable:
 
     def known(self, token: str) -> bool:
         return token in self.df
+
+    def known_pair(self, a: str, b: str) -> bool:
+        return f"{a} {b}" in self.pair_df
+
+    def pair_idf(self, pair: str) -> float:
+        df = self.pair_df.get(pair, 0)
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
 
 def question_terms(query: Query, idf: IdfTable) -> list[Term]:
@@ -101,9 +108,28 @@ def question_terms(query: Query, idf: IdfTable) -> list[Term]:
         for word in query.unmapped:  # untranslatable topic words: a passage can't be shown to cover them
             terms.append(Term((f"«{word}»",), UNMAPPED_WEIGHT))
     else:
-        for token in dict.fromkeys(query.content_tokens):
-            if idf.known(token):
-                terms.append(Term((token,), idf.idf(token)))
+        terms = _vietnamese_terms(query, idf)
+    return terms
+
+
+def _vietnamese_terms(query: Query, idf: IdfTable) -> list[Term]:
+    """Topic words as the reports' own two-syllable words where the question has them.
+
+    Vietnamese words are mostly two syllables: "thu nhập" (income) shares "thu" with "tổng thu
+    ngân sách" (budget revenue) and "bình quân" with every average. Adjacent topic syllables that
+    also stand together in the reports count as one phrase; the rest count alone.
+    """
+    content = list(dict.fromkeys(t for t in query.content_tokens if idf.known(t)))
+    wanted = set(content)
+    order = [t for t in tokens(query.text) if t in wanted]
+    phrases: list[str] = []
+    used: set[str] = set()
+    for a, b in zip(order, order[1:], strict=False):
+        if a != b and idf.known_pair(a, b) and a not in used:
+            phrases.append(f"{a} {b}")
+            used.update((a, b))
+    terms = [Term((p,), idf.pair_idf(p)) for p in phrases]
+    terms += [Term((t,), idf.idf(t)) for t in content if t not in used]
     return terms
 
 
@@ -177,7 +203,9 @@ def is_flow_count(folded: str, start: int, question_folded: str) -> bool:
                for phrase, asked in _flow_words())
 
 
-def score_window(window: Window, query: Query, terms: list[Term]) -> Window:
+def score_window(window: Window, query: Query, terms: list[Term], idf: IdfTable,
+                 model: AnswerModel | None, dense_sim: float = 0.0) -> Window:
+    """Measure a window against the question, then let the fitted model judge it."""
     # The heading counts too: "III- CÁC KHÂU ĐỘT PHÁ" is what its items "1. …", "2. …" are about.
     folded = fold_expanded(f"{_last_title(window.passage)} {window.text}")
     total = sum(t.weight for t in terms) or 1.0
@@ -186,7 +214,9 @@ def score_window(window: Window, query: Query, terms: list[Term]) -> Window:
     top = max(terms, key=lambda t: t.weight) if terms else None
     window.has_top_term = top is None or top in window.matched
     window.figures = content_figures(window.text)
-    window.score = window.coverage + _priors(window, query)
+    window.features = window_features(window, query, terms, dense_sim, idf.idf)
+    window.score = model.probability(window.features) if model else 0.0
+    window.threshold = model.threshold if model else 1.01
     return window
 
 
@@ -197,70 +227,6 @@ def _last_title(p: Passage) -> str:
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\bngày \d{1,2} tháng \d{1,2}")
 
 
-def _priors(window: Window, query: Query) -> float:
-    p = window.passage
-    bonus = 0.12 / (1 + window.rank)
-    if query.wants_figure and window.figures:
-        bonus += 0.15 + (0.1 if figure_with_unit(window.text, query.unit_hint) else 0.0)
-    if query.period == PERIOD_PLAN and p.kind == KIND_TARGET:
-        bonus += 0.35  # the "Các chỉ tiêu chủ yếu" list is the report's own answer to "what target"
-    if query.period == PERIOD_REVIEW and p.kind in (KIND_RESULT_ITEM, KIND_TABLE_ROW):
-        bonus += 0.05
-    if query.period and p.period == query.period:
-        bonus += 0.05
-    elif query.period_explicit and p.period is None:
-        bonus -= 0.15  # background sections lose to the term the question names
-    if query.wants_count:
-        bonus += 0.15 if _counted(window, fold(window.text), query.folded) else 0.0
-        bonus -= 0.1 if window.figures and all(f.endswith("%") for f in window.figures) else 0.0
-    if query.wants_date and _DATE.search(window.text):
-        bonus += 0.3
-    if p.kind == KIND_FOOTNOTE and not query.units:
-        bonus -= 0.2  # footnotes break figures down by former commune: the body text comes first
-    bonus += _unit_fit(window, query)
-    return bonus
-
-
-def _unit_fit(window: Window, query: Query) -> float:
-    """Former communes: reward the text about the one asked for, penalize the others.
-
-    The commune's own name is everywhere in its report, so for it only a section about the
-    old unit counts. "Xã Hát Lót" and "thị trấn Hát Lót" were different units: the kind the
-    question names must match.
-    """
-    if not query.units:
-        return 0.0
-    p = window.passage
-    folded = fold(window.text)
-    wanted = [fold(u) for u in query.units]
-    mentioned = [u for u in wanted if u != fold(p.commune) and contains(folded, u)]
-    if query.unit_kind and mentioned:
-        other_kind = "thi tran" if query.unit_kind == "xa" else "xa"
-        if any(contains(folded, f"{other_kind} {u}") and not contains(folded, f"{query.unit_kind} {u}")
-               for u in mentioned):
-            return -0.2
-    if (p.unit and fold(p.unit) in wanted) or mentioned:
-        return 0.25
-    own = [u for u in wanted if u == fold(p.commune)]
-    if own and any(contains(folded, f"xa {u}") for u in own) and not any(
-            contains(folded, fold(o)) for o in query.other_units):
-        return 0.15  # "xã Chiềng Hặc giảm từ …" inside a breakdown by former commune
-    others = [u for u in query.other_units if contains(folded, fold(u))]
-    if p.unit or others:
-        return -0.25
-    return -0.15  # the question is about one former commune; this text names none
-
-
-def _counted(window: Window, folded: str, question_folded: str = "") -> bool:
-    """A count of the thing asked about: "2.487 đảng viên", "6 nhà máy thủy điện" (a stock, not a flow)."""
-    for term in window.matched:
-        for alt in term.alternatives:
-            for m in re.finditer(rf"\d[\d.,]*\s+(\w+\s+){{0,2}}{re.escape(alt)}(?![a-z0-9])", folded):
-                if not is_flow_count(folded, m.start(), question_folded):
-                    return True
-    return False
-
-
 def figure_with_unit(text: str, unit: str | None) -> bool:
     """Does the text hold a figure of the unit asked for ("… ha", "…%", "… km2")?"""
     if unit is None:
@@ -268,21 +234,44 @@ def figure_with_unit(text: str, unit: str | None) -> bool:
     folded = fold(text)
     if unit == "%":
         return re.search(r"\d\s*%", text) is not None
+    if unit == "đồng":  # an amount of money: "30 triệu đồng", "2 tỷ đồng", "749 triệu"
+        return re.search(r"\d\s*(trieu|ty|nghin|dong)\b", folded) is not None
     unit_f = fold(unit)
     return re.search(rf"\d\s*{re.escape(unit_f)}(?![a-z0-9])", folded) is not None
 
 
-def best_windows(query: Query, hits: list[Hit], idf: IdfTable) -> tuple[list[Window], list[Term]]:
-    """All candidate windows, best first."""
+def best_windows(query: Query, hits: list[Hit], idf: IdfTable, model: AnswerModel | None = None,
+                 similarity: dict[str, float] | None = None) -> tuple[list[Window], list[Term]]:
+    """All candidate windows, most likely answer first."""
     terms = question_terms(query, idf)
-    windows = [score_window(w, query, terms) for rank, hit in enumerate(hits) for w in windows_of(hit, rank)]
-    windows.sort(key=lambda w: -w.score)
+    sims = similarity or {}
+    windows = [score_window(w, query, terms, idf, model, sims.get(hit.passage.id, 0.0))
+               for rank, hit in enumerate(hits) for w in windows_of(hit, rank)]
+    windows.sort(key=lambda w: (-w.score, -w.coverage, w.rank))
     return windows, terms
 
 
+def rescore(windows: list[Window], model: AnswerModel | None) -> None:
+    """Judge already measured windows with another model (fitting and cross-validation)."""
+    for w in windows:
+        w.score = model.probability(w.features) if model else 0.0
+        w.threshold = model.threshold if model else 1.01
+    windows.sort(key=lambda w: (-w.score, -w.coverage, w.rank))
+
+
 def answers_question(window: Window, query: Query, terms: list[Term]) -> bool:
-    """Does this window really answer, or is it only the nearest text?"""
-    if not terms or window.coverage < MIN_COVERAGE or not window.has_top_term:
+    """Does this window really answer, or is it only the nearest text?
+
+    The fitted model decides (its probability against its fitted threshold); what no
+    probability can outweigh is checked first: a date question needs a date, a figure
+    question a figure (of the unit asked for).
+    """
+    return passes_gates(window, query, terms) and window.score >= window.threshold
+
+
+def passes_gates(window: Window, query: Query, terms: list[Term]) -> bool:
+    """The hard requirements of the question, whatever the model thinks of the window."""
+    if not terms or not window.matched:
         return False  # nothing of the question's topic is in it: only the nearest text
     if query.wants_date and not _DATE.search(window.text):
         return False  # "from what date …": text without a date does not answer

@@ -58,6 +58,7 @@ _DATE_CUE = re.compile(r"what date|which date|\bwhen\b|ngay nao|ngay thang|khi n
 _LIST_CUE = re.compile(r"^(neu|liet ke|list|name)\b|\bnhung\b|\bcac\b.*\bnao\b|\bwhich\b|what are")
 _UNIT_CUES = (
     ("km2", re.compile(r"km2|square kilomet|km vuong")),
+    ("đồng", re.compile(r"trieu dong|ty dong|\bdong\b|\bvnd\b|million|billion|\bin absolute\b")),
     ("ha", re.compile(r"\bha\b|hectare|hecta")),
     ("tấn", re.compile(r"\btan\b|\btons?\b|tonnes?")),
     ("km", re.compile(r"\bkm\b|kilomet|how long|dai bao nhieu")),
@@ -190,12 +191,30 @@ def detect_period(folded: str) -> tuple[str | None, bool]:
 
 @lru_cache(maxsize=4)
 def load_question_words(path: Path) -> tuple[str, ...]:
-    """Scaffolding phrases (folded), longest first: "target", "by 2030", "bao nhiêu", "tỷ lệ" …"""
+    """Scaffolding phrases (folded), longest first: "target", "by 2030", "bao nhiêu", "tỷ lệ" …
+
+    A phrase written with diacritics in the file is Vietnamese and marked with a leading "~",
+    so a Vietnamese question is stripped of Vietnamese scaffolding only: the English "can"
+    folds like "cận" (near-poor) and "ho" like "hộ", and must not eat them.
+    """
     if not path.exists():
         return ()
-    lines = [fold(line.strip()) for line in path.read_text(encoding="utf-8").splitlines()]
-    phrases = {re.sub(r"[^a-z0-9]+", " ", line).strip() for line in lines if line and not line.startswith("#")}
-    return tuple(sorted((p for p in phrases if p), key=len, reverse=True))
+    phrases: dict[str, bool] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key = re.sub(r"[^a-z0-9]+", " ", fold(line)).strip()
+        if key:
+            phrases[key] = phrases.get(key, False) or has_diacritics(line)
+    ordered = sorted(phrases, key=len, reverse=True)
+    return tuple(("~" + p) if phrases[p] else p for p in ordered)
+
+
+def _scaffold_for(language: str, scaffold: tuple[str, ...]) -> tuple[str, ...]:
+    if language == LANG_EN:
+        return tuple(p.lstrip("~") for p in scaffold)
+    return tuple(p[1:] for p in scaffold if p.startswith("~"))
 
 
 def strip_scaffold(text: str, scaffold: tuple[str, ...]) -> str:
@@ -210,6 +229,7 @@ def understand(text: str, registry: CommuneRegistry, glossary: Glossary,
                vocabulary: set[str] | None = None, scaffold: tuple[str, ...] = ()) -> Query:
     text = normalize_question(text)
     language = detect_language(text, vocabulary, glossary.english_words)
+    scaffold = _scaffold_for(language, scaffold)
     folded = fold(text)
     topic = strip_scaffold(text, scaffold)
     reading = reader_for(registry).read(text)
@@ -252,9 +272,59 @@ _COMPOUND = re.compile(r",?\s+(?:and|và)\s+(?=(?:how many|how much|what|which|b
 
 
 def split_compound(question: str) -> list[str]:
-    """"How many criteria …, and how many villages …?" → its two questions (else the question itself)."""
+    """A two-part question as its two questions (else the question itself).
+
+    "How many criteria …, and how many villages …?" splits at the second question word;
+    "What is the total area and population of X?" at the "and" joining two topics, each part
+    keeping the rest of the question: "the total area of X", "the population of X".
+    """
     parts = [p.strip() for p in _COMPOUND.split(question) if p.strip()]
-    return parts if len(parts) == 2 else [question]
+    if len(parts) == 2:
+        return parts
+    return _coordinated(question)
+
+
+_AND = re.compile(r"\s+(?:and|và|va)\s+", re.IGNORECASE)
+_PHRASE_MAX = 4
+
+
+def _coordinated(question: str) -> list[str]:
+    """Split "… A and B …" where A and B are short topic phrases (no question or place words)."""
+    found = list(_AND.finditer(question))
+    if len(found) != 1:
+        return [question]
+    m = found[0]
+    left, right = question[: m.start()].split(), question[m.end():].split()
+    a = _phrase(list(reversed(left)), left[0] if left else "")
+    b = _phrase(right)
+    if not a or not b:
+        return [question]
+    head, tail = left[: len(left) - len(a)], right[len(b):]
+    first = " ".join([*head, *reversed(a), *tail])
+    second = " ".join([*head, *b, *tail])
+    return [first, second]
+
+
+# Words that end a coordinated topic phrase: question, place and linking words ("of", "của", "xã").
+_PHRASE_BOUNDARY = frozenset(
+    """
+    cua xa la bao nhieu co dat nam cac nhung trong tai o den theo hien moi sau truoc khi duoc thi tran
+    the of in for what is are was were does did do how many much has have by to at on with from commune
+    communes its their which who that new after before during a an as
+    """.split()
+)
+
+
+def _phrase(words: list[str], first_word: str = "") -> list[str]:
+    """The topic words next to the "and", up to the first question, linking or place word."""
+    out: list[str] = []
+    for word in words[:_PHRASE_MAX]:
+        key = fold(word).strip(",.?!:;()\"'")
+        place = word[:1].isupper() and word is not first_word
+        if not key or key in _PHRASE_BOUNDARY or any(ch.isdigit() for ch in key) or place:
+            break
+        out.append(word)
+    return out
 
 
 def _english_concepts(text: str, glossary: Glossary, scaffold: tuple[str, ...]) -> list[Concept]:

@@ -37,10 +37,20 @@ class HybridRetriever:
         self.embedder = get_embedder(settings.embedder)
         self._communes = np.array([p.commune for p in index.passages])
         self._periods = np.array([p.period or "" for p in index.passages])
+        self._matrix: np.ndarray | None = None
+        self.memo: dict | None = None  # evals/fit.py: the same questions are asked under many models
 
     def retrieve(self, query: Query, k: int = 10, mode: str = "hybrid",
                  communes: list[str] | None = None) -> list[Hit]:
         """The k best passages for the query; ``communes`` overrides the question's own."""
+        if self.memo is not None:
+            key = (repr(query), k, mode, tuple(communes) if communes is not None else None)
+            if key not in self.memo:
+                self.memo[key] = self._retrieve(query, k, mode, communes)
+            return list(self.memo[key])
+        return self._retrieve(query, k, mode, communes)
+
+    def _retrieve(self, query: Query, k: int, mode: str, communes: list[str] | None) -> list[Hit]:
         scope = communes if communes is not None else query.communes
         mask = self._mask(scope, query)
         depth = self.settings.retrieve_k
@@ -58,6 +68,32 @@ class HybridRetriever:
                     seen.add(p.id)
                     extra.append(Hit(p, hit.score * 0.9))
         return hits[:top] + extra + hits[top:]
+
+    def similarities(self, query: Query, hits: list[Hit]) -> dict[str, float]:
+        """Cosine of the question and each hit's passage: a signal for the answer model.
+
+        The passage vectors are read from Chroma once (a few thousand 384-d rows), so this
+        costs one small matrix product per question, not another vector search.
+        """
+        if not hits:
+            return {}
+        matrix = self._passage_matrix()
+        q = np.asarray(self._query_vector(_dense_text(query)), dtype=np.float32)
+        q /= np.linalg.norm(q) or 1.0
+        rows = [self.index.position.get(h.passage.id) for h in hits]
+        return {h.passage.id: float(matrix[i] @ q) for h, i in zip(hits, rows, strict=True) if i is not None}
+
+    def _passage_matrix(self) -> np.ndarray:
+        if self._matrix is None:
+            got = self.index.vectors.collection().get(include=["embeddings"])
+            matrix = np.zeros((len(self.index.passages), len(got["embeddings"][0])), dtype=np.float32)
+            for pid, vec in zip(got["ids"], got["embeddings"], strict=True):
+                i = self.index.position.get(pid)
+                if i is not None:
+                    matrix[i] = vec
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            self._matrix = matrix / np.where(norms == 0, 1.0, norms)
+        return self._matrix
 
     def _mask(self, communes: list[str], query: Query) -> np.ndarray:
         mask = np.ones(len(self.index.passages), dtype=bool)

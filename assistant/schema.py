@@ -51,6 +51,7 @@ class Answer:
     table: list[TableRow] | None = None
     question: str = ""  # the standalone question actually answered (after follow-up resolution)
     note: str = ""  # why an LLM answer was not used (mode "extractive-fallback"); in JSON only when set
+    confidence: float | None = None  # the answer model's probability for the window(s) answered from
 
     def to_json(self, item_id: str | None = None) -> dict:
         out: dict = {"id": item_id}
@@ -71,6 +72,8 @@ class Answer:
         )
         if self.note:
             out["note"] = self.note
+        if self.confidence is not None:
+            out["confidence"] = round(self.confidence, 3)
         if self.table is not None:
             out["table"] = [asdict(r) for r in self.table]
         return out

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from assistant.answer import merge_answers, single_answer
 from assistant.compare import compare_answer
 from assistant.conversation import resolve
-from assistant.evidence import IdfTable, Term, Window, best_windows
+from assistant.evidence import IdfTable, Term, Window, best_windows, rescore
 from assistant.glossary import load_glossary
 from assistant.grounding import ungrounded_figures
 from assistant.limits import Budget, BudgetExceeded, InputRejected, check_budget, checked_history
 from assistant.llm import condense_if_unsure, grounded_llm_answer
+from assistant.model import AnswerModel, load_model
 from assistant.normalize import normalize_question
 from assistant.places import PlaceReader, PlaceReading
 from assistant.query import Query, load_question_words, split_compound, understand, unknown_places
@@ -41,6 +42,9 @@ class Assistant:
     corpus_folded: str
     places: PlaceReader
     versions: dict[str, list[str]] = field(default_factory=dict)  # commune → its report files, when several
+    model: AnswerModel | None = None
+    trace: list | None = None
+    memo: dict | None = None  # evals/fit.py asks the same questions under many models: keep their windows
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, build_if_missing: bool = True) -> Assistant:
@@ -61,7 +65,8 @@ class Assistant:
         vocabulary = {t for p in index.passages for t in tokens(p.text)}
         corpus = " ".join(fold(p.text) for p in index.passages)
         return cls(settings, index, registry, HybridRetriever(index, settings), IdfTable(index.passages),
-                   vocabulary, corpus, PlaceReader(registry, corpus_folded=corpus), report_versions(index.manifest))
+                   vocabulary, corpus, PlaceReader(registry, corpus_folded=corpus), report_versions(index.manifest),
+                   load_model(settings.answer_model_path))
 
     # -- questions -----------------------------------------------------------------------
     def parse(self, question: str) -> Query:
@@ -194,8 +199,27 @@ class Assistant:
         hits = self.retriever.retrieve(query, k=self.settings.answer_candidates)
         if query.wants_list:
             hits = self.retriever.with_siblings(hits, top=3)
-        windows, terms = best_windows(query, hits, self.idf)
+        windows, terms = self.windows(query, hits)
         return single_answer(query, windows, terms)
+
+    def windows(self, query: Query, hits: list) -> tuple[list[Window], list[Term]]:
+        """Candidate windows of the hits, judged by the fitted answer model (``self.model``).
+
+        ``self.trace`` (a list, set by ``evals/fit.py``) receives every candidate set, so the model
+        is fitted on exactly the windows the answerer chooses from.
+        """
+        key = (repr(query), tuple(h.passage.id for h in hits))
+        if self.memo is not None and key in self.memo:  # fitting: same candidates, another model
+            windows, terms = self.memo[key]
+            rescore(windows, self.model)
+        else:
+            windows, terms = best_windows(query, hits, self.idf, self.model,
+                                          self.retriever.similarities(query, hits))
+            if self.memo is not None:
+                self.memo[key] = (windows, terms)
+        if self.trace is not None:
+            self.trace.append((query, windows, terms))
+        return windows, terms
 
     @staticmethod
     def _inherit(part: Query, whole: Query) -> Query:
@@ -207,7 +231,7 @@ class Assistant:
     def _windows_for(self, query: Query, commune: str) -> tuple[list[Window], list[Term]]:
         check_budget()  # a comparison retrieves once per commune
         hits = self.retriever.retrieve(query, k=self.settings.answer_candidates, communes=[commune])
-        return best_windows(query, hits, self.idf)
+        return self.windows(query, hits)
 
     def retrieve(self, question: str, history: list[dict] | None = None, k: int = 10,
                  mode: str = "hybrid") -> list[Passage]:

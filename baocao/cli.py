@@ -110,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
     add_eval_arguments(p)
     p.set_defaults(func=run_eval_command)
 
+    from evals.fit import add_fit_arguments, run_fit_command
+
+    p = sub.add_parser("fit", help="fit the answer/refuse model on labelled questions (data/answer_model.json)")
+    add_fit_arguments(p)
+    p.set_defaults(func=run_fit_command)
+
     p = sub.add_parser("serve", help="start the Gradio app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=port_number, default=7860)

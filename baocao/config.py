@@ -134,6 +134,11 @@ class Settings:
         return DATA_FILES / "question_words.txt"
 
     @property
+    def answer_model_path(self) -> Path:
+        """The fitted answer/refuse model (``baocao fit`` writes it; env BAOCAO_ANSWER_MODEL overrides)."""
+        return Path(_env("ANSWER_MODEL", str(DATA_FILES / "answer_model.json")) or DATA_FILES / "answer_model.json")
+
+    @property
     def communes_path(self) -> Path:
         return DATA_FILES / "communes.json"
 

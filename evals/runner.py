@@ -94,6 +94,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         help="exit with status 1 if accuracy (0..1) is below X",
     )
     parser.add_argument(
+        "--cv",
+        action="store_true",
+        help="leave-one-commune-out cross-validation: fit the answer model on four communes' items, score the fifth",
+    )
+    parser.add_argument(
         "--mode",
         default="hybrid",
         metavar="MODES",
@@ -127,6 +132,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
     except (EvalSetError, ValueError, OSError) as exc:
         print(f"baocao eval: {exc}", file=sys.stderr)
         return 2
+    if getattr(args, "cv", False):
+        return run_cv(items, args)
     answer_modes = [m for m in modes if m in ANSWER_MODES]
     modes = [m for m in modes if m in MODES] or ["hybrid"]
     run = run_eval(open_assistant(), items, modes, answer_modes)
@@ -210,6 +217,21 @@ def record_runs(run: EvalRun, report: dict, path: Path) -> list[dict]:
             return records
         records.append(record)
     return records
+
+
+def run_cv(items: list[dict], args: argparse.Namespace) -> int:
+    """``baocao eval --cv``: leave-one-commune-out — fit on four communes' items, score the fifth."""
+    from evals.fit import choose_c, collect, cross_validate, format_cv
+
+    assistant = open_assistant()
+    examples = collect(assistant, items)
+    report = cross_validate(assistant, examples, choose_c(examples))
+    print(format_cv(report))
+    run = EvalRun(items=report["items"], results=[report["results"][it["id"]] for it in report["items"]])
+    cv_report = build_report(run, [Path("cv")], [])
+    print(format_text(cv_report))
+    write_reports(cv_report, getattr(args, "json_out", None), getattr(args, "md_out", None))
+    return exit_code(cv_report["summary"], args.min_accuracy)
 
 
 def parse_modes(spec: str | None) -> list[str]:

@@ -87,6 +87,13 @@ def _close(current: list[Block], rows: list[TableRow], group: str | None) -> Non
     current.clear()
 
 
+def read_cells(text: str, number: str = "") -> TableRow:
+    """The cells of one rebuilt row's text (indicator, unit, plan, result, %, assessment)."""
+    row = TableRow(number=number, text=text, line_start=0, line_end=0)
+    parse_cells(row)
+    return row
+
+
 def parse_cells(row: TableRow) -> None:
     """Tell a row's cells apart: indicator, unit, plan (NQ), result, % and assessment."""
     body = row.text
