@@ -140,6 +140,7 @@ table.mx tr:last-child th, table.mx tr:last-child td { border-bottom: none !impo
   line-height: 1.4; min-width: 180px; }
 .mx-count { margin-left: 6px; padding: 0 5px; border-radius: 999px; font-size: .66rem;
   background: var(--background-fill-secondary); color: var(--body-text-color-subdued); }
+.mx-more { margin-top: 6px; }
 .mx-more ul { margin: 2px 0 0 0; padding-left: 14px; }
 .mx-more li { margin: 0; }
 .mx-also-cite { font-size: .7rem; color: var(--link-text-color); white-space: nowrap; }
