@@ -199,9 +199,10 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
 def run_fit_command(args: argparse.Namespace) -> int:
     from assistant.service import Assistant
     from baocao.config import PROJECT_ROOT
-    from evals.runner import load_sets, resolve_set_path
+    from evals.runner import checked_sets, resolve_set_path
 
-    items = load_sets([resolve_set_path(p) for p in (args.sets or [PROJECT_ROOT / s for s in DEFAULT_SETS])])
+    paths = [resolve_set_path(p) for p in (args.sets or [PROJECT_ROOT / s for s in DEFAULT_SETS])]
+    items, _ = checked_sets(paths, force=True)  # a line that fails the checker is skipped, and said so
     assistant = Assistant.open()
     examples = collect(assistant, items)
     c = choose_c(examples)

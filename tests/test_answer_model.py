@@ -44,9 +44,9 @@ def test_model_round_trips_and_refuses_stale_features(tmp_path, settings):
 
 def test_fit_from_code_on_a_few_questions(assistant):
     """The fitting code runs end to end on real questions and gives a usable model."""
+    from baocao.config import PROJECT_ROOT
     from evals.fit import collect, fit_model
     from evals.runner import load_sets
-    from baocao.config import PROJECT_ROOT
 
     items = load_sets([PROJECT_ROOT / "evals" / "public.jsonl"])[:24]
     saved = assistant.model
