@@ -20,6 +20,7 @@ from ui.render import esc, notice, source_card
 
 OUTCOMES = ["correct", "answered wrong", "refused or error"]
 OUTCOME_COLORS = {"correct": "#059669", "answered wrong": "#dc2626", "refused or error": "#94a3b8"}
+OPEN_FAILURES = 10  # failure cards shown expanded; the rest open on a click (a long set stays scrollable)
 SCORE_COLUMNS = ["group", "n", "correct", "accuracy", "cited", "answered wrong"]
 
 
@@ -96,11 +97,11 @@ def failures_html(report: dict, reports_dir: Path) -> str:
     wrong = failures(report)
     if not wrong:
         return notice(f"No failures: all {report['summary']['n']} answers are correct.", "ok")
-    cards = "".join(_failure_card(rec, reports_dir) for rec in wrong)
+    cards = "".join(_failure_card(rec, reports_dir, i < OPEN_FAILURES) for i, rec in enumerate(wrong))
     return f'<div class="eval-failures"><h3>Failures ({len(wrong)})</h3>{cards}</div>'
 
 
-def _failure_card(rec: dict, reports_dir: Path) -> str:
+def _failure_card(rec: dict, reports_dir: Path, expanded: bool = True) -> str:
     res = rec["result"]
     status = res.get("status") or "?"
     badge = "badge-error" if rec.get("answered_wrong") or status == "error" else "badge-muted"
@@ -112,7 +113,8 @@ def _failure_card(rec: dict, reports_dir: Path) -> str:
                else '<p class="muted">No passage cited.</p>')
     evidence = ", ".join(rec["evidence"]) or "—"
     return (
-        f'<details class="eval-fail" data-id="{esc(rec["id"])}" open><summary><code>{esc(rec["id"])}</code> '
+        f'<details class="eval-fail" data-id="{esc(rec["id"])}"{" open" if expanded else ""}>'
+        f'<summary><code>{esc(rec["id"])}</code> '
         f'<span class="pill">{esc(rec["kind"])}</span><span class="pill">{esc(rec["lang"])}</span> '
         f'<span class="badge {badge}">{esc(label)}</span></summary>'
         f'<div class="fail-q">{esc(rec["question"])}</div>'
