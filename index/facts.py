@@ -196,10 +196,12 @@ def _fact(p: Passage, d: _Draft, n: int, period: str, source: str, locator: Line
     key = lexicon.match(indicator, unit)
     if key is None and period == PERIOD_PROFILE:  # "Đảng bộ có 56 tổ chức đảng": the unit names what is counted
         key = lexicon.by_unit(unit)
+    result = period == PERIOD_REVIEW  # only a result is measured against a plan and assessed
     return Fact(
         id=f"{p.file}:{start}-{end}:{n}", commune=p.commune, unit=d.unit or p.unit, period=period,
-        indicator=indicator, indicator_en=lexicon.english(key), indicator_key=key, values=d.values, plan=d.plan,
-        ratio=d.ratio, assessment=d.assessment, source=source, file=p.file, line_start=start, line_end=end,
+        indicator=indicator, indicator_en=lexicon.english(key), indicator_key=key, values=d.values,
+        plan=d.plan if result else None, ratio=d.ratio if result else None,
+        assessment=d.assessment if result else None, source=source, file=p.file, line_start=start, line_end=end,
         section=p.section, text=text,
     )
 
