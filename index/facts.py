@@ -283,19 +283,8 @@ def _segment_drafts(text: str, seg_start: int, seg_end: int, units: list[str], t
         elif drafts and not content and named_unit:  # "…; xã Tú Nang: 7035 con": same indicator, next unit
             drafts.append(_Draft(drafts[-1].indicator, seg_start + cursor, seg_start + end, named_unit, [value]))
         else:
-            indicator = lead
-            if figure_first or (not content and not drafts):
-                trailing = _trailing_indicator(segment, m.end())
-                if not content and trailing:
-                    figure_first, indicator = True, trailing
-                elif not content:
-                    indicator = _inherited(topic, previous)
-            if drafts and not content and not named_unit:  # "52.361 người, 6 dân tộc": a count of its own
-                indicator = _trailing_indicator(segment, m.end()) or indicator
-            if figure_first and drafts:
-                indicator = _trailing_indicator(segment, m.end()) or indicator
-            if not _tidy(indicator, units):
-                indicator = _trailing_indicator(segment, m.end()) or _without_figures(segment)
+            indicator, figure_first = _new_indicator(segment, m, lead, bool(content), bool(drafts), figure_first,
+                                                     _inherited(topic, previous), units)
             start = cursor if drafts else 0
             drafts.append(_Draft(indicator, seg_start + start, seg_start + end, named_unit or unit_now, [value]))
         cursor = end
@@ -308,6 +297,28 @@ def _segment_drafts(text: str, seg_start: int, seg_end: int, units: list[str], t
     for d in drafts:
         d.segment = (seg_start, seg_end)
     return drafts
+
+
+def _new_indicator(segment: str, m: re.Match[str], lead: str, content: bool, after_another: bool,
+                   figure_first: bool, inherited: str, units: list[str]) -> tuple[str, bool]:
+    """The indicator a new record takes, and whether this clause writes figures before their indicators.
+
+    Usually the words before the figure ("tỷ lệ che phủ rừng đạt 54,57%"). When they name nothing,
+    the words after it ("có từ 90% trở lên tổ chức cơ sở đảng …", "52.361 người, 6 dân tộc"), else
+    what a footnote is about or the previous record's indicator ("Xã Tú Nang: 48,86%"), else the clause.
+    """
+    indicator = lead
+    if not content and not after_another:
+        trailing = _trailing_indicator(segment, m.end())
+        if trailing:
+            figure_first, indicator = True, trailing
+        else:
+            indicator = inherited
+    if after_another and (figure_first or not content):
+        indicator = _trailing_indicator(segment, m.end()) or indicator
+    if not _tidy(indicator, units):
+        indicator = _trailing_indicator(segment, m.end()) or _without_figures(segment)
+    return indicator, figure_first
 
 
 def _new_count(draft: _Draft, value: Value) -> bool:
