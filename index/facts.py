@@ -460,7 +460,7 @@ def _tidy(indicator: str, units: list[str]) -> str:
         text = text[comma + 1:]
     for _ in range(3):
         text = _TRIM_TAIL.sub("", _TRIM_LEAD.sub("", text)).strip()
-    text = text.strip(" -–:,;(")
+    text = text.strip(" -–:,;(.")
     text = re.split(r"(?i)\s(?:bao gồm|tính cả|kể cả)\s", text)[0]  # what the indicator includes is no part of it
     if len(text.split()) > 16:
         text = re.sub(r"\s*\([^()]*\)", "", text)
