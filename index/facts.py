@@ -196,10 +196,12 @@ def _fact(p: Passage, d: _Draft, n: int, period: str, source: str, locator: Line
     key = lexicon.match(indicator, unit)
     if key is None and period == PERIOD_PROFILE:  # "Đảng bộ có 56 tổ chức đảng": the unit names what is counted
         key = lexicon.by_unit(unit)
+    result = period == PERIOD_REVIEW  # only a result is measured against a plan and assessed
     return Fact(
         id=f"{p.file}:{start}-{end}:{n}", commune=p.commune, unit=d.unit or p.unit, period=period,
-        indicator=indicator, indicator_en=lexicon.english(key), indicator_key=key, values=d.values, plan=d.plan,
-        ratio=d.ratio, assessment=d.assessment, source=source, file=p.file, line_start=start, line_end=end,
+        indicator=indicator, indicator_en=lexicon.english(key), indicator_key=key, values=d.values,
+        plan=d.plan if result else None, ratio=d.ratio if result else None,
+        assessment=d.assessment if result else None, source=source, file=p.file, line_start=start, line_end=end,
         section=p.section, text=text,
     )
 
@@ -281,19 +283,8 @@ def _segment_drafts(text: str, seg_start: int, seg_end: int, units: list[str], t
         elif drafts and not content and named_unit:  # "…; xã Tú Nang: 7035 con": same indicator, next unit
             drafts.append(_Draft(drafts[-1].indicator, seg_start + cursor, seg_start + end, named_unit, [value]))
         else:
-            indicator = lead
-            if figure_first or (not content and not drafts):
-                trailing = _trailing_indicator(segment, m.end())
-                if not content and trailing:
-                    figure_first, indicator = True, trailing
-                elif not content:
-                    indicator = _inherited(topic, previous)
-            if drafts and not content and not named_unit:  # "52.361 người, 6 dân tộc": a count of its own
-                indicator = _trailing_indicator(segment, m.end()) or indicator
-            if figure_first and drafts:
-                indicator = _trailing_indicator(segment, m.end()) or indicator
-            if not _tidy(indicator, units):
-                indicator = _trailing_indicator(segment, m.end()) or _without_figures(segment)
+            indicator, figure_first = _new_indicator(segment, m, lead, bool(content), bool(drafts), figure_first,
+                                                     _inherited(topic, previous), units)
             start = cursor if drafts else 0
             drafts.append(_Draft(indicator, seg_start + start, seg_start + end, named_unit or unit_now, [value]))
         cursor = end
@@ -306,6 +297,28 @@ def _segment_drafts(text: str, seg_start: int, seg_end: int, units: list[str], t
     for d in drafts:
         d.segment = (seg_start, seg_end)
     return drafts
+
+
+def _new_indicator(segment: str, m: re.Match[str], lead: str, content: bool, after_another: bool,
+                   figure_first: bool, inherited: str, units: list[str]) -> tuple[str, bool]:
+    """The indicator a new record takes, and whether this clause writes figures before their indicators.
+
+    Usually the words before the figure ("tỷ lệ che phủ rừng đạt 54,57%"). When they name nothing,
+    the words after it ("có từ 90% trở lên tổ chức cơ sở đảng …", "52.361 người, 6 dân tộc"), else
+    what a footnote is about or the previous record's indicator ("Xã Tú Nang: 48,86%"), else the clause.
+    """
+    indicator = lead
+    if not content and not after_another:
+        trailing = _trailing_indicator(segment, m.end())
+        if trailing:
+            figure_first, indicator = True, trailing
+        else:
+            indicator = inherited
+    if after_another and (figure_first or not content):
+        indicator = _trailing_indicator(segment, m.end()) or indicator
+    if not _tidy(indicator, units):
+        indicator = _trailing_indicator(segment, m.end()) or _without_figures(segment)
+    return indicator, figure_first
 
 
 def _new_count(draft: _Draft, value: Value) -> bool:
@@ -447,7 +460,7 @@ def _tidy(indicator: str, units: list[str]) -> str:
         text = text[comma + 1:]
     for _ in range(3):
         text = _TRIM_TAIL.sub("", _TRIM_LEAD.sub("", text)).strip()
-    text = text.strip(" -–:,;(")
+    text = text.strip(" -–:,;(.")
     text = re.split(r"(?i)\s(?:bao gồm|tính cả|kể cả)\s", text)[0]  # what the indicator includes is no part of it
     if len(text.split()) > 16:
         text = re.sub(r"\s*\([^()]*\)", "", text)

@@ -59,8 +59,8 @@ _UNIT_AFTER = re.compile(
 
 AT_LEAST, ABOUT, BELOW, RANGE, PER_YEAR, ZERO = "at_least", "about", "below", "range", "per_year", "zero"
 _AFTER_AT_LEAST = re.compile(r"(?i)^\s*(?:[\wÀ-ỹ/]+\s+){0,2}?(?:trở lên|trở lại)")
-_BEFORE_AT_LEAST = re.compile(r"(?i)(?:trên|ít nhất|tối thiểu|không dưới|không thấp hơn)\s*$")
-_BEFORE_ABOUT = re.compile(r"(?i)(?:khoảng|gần|xấp xỉ|ước(?: đạt| tính)?|hơn)\s*$")
+_BEFORE_AT_LEAST = re.compile(r"(?i)(?:trên|hơn|ít nhất|tối thiểu|không dưới|không thấp hơn)\s*$")
+_BEFORE_ABOUT = re.compile(r"(?i)(?:khoảng|gần|xấp xỉ|ước(?: đạt| tính)?)\s*$")
 _BEFORE_BELOW = re.compile(r"(?i)(?:dưới|không quá|tối đa|không vượt quá|thấp hơn)\s*$")
 _PER_YEAR = re.compile(r"(?i)h[ằà]ng năm|mỗi năm|/năm|bình quân[^.;]{0,40}năm")
 

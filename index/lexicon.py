@@ -53,20 +53,31 @@ class Lexicon:
         return key
 
     def _match(self, indicator: str, unit: str | None) -> str | None:
-        text = f" {_head(indicator)} "
-        if not text.strip():
+        tokens = _head(indicator).split()
+        words = [t for t in tokens if t not in (",", ";")]
+        if not words:
             return None
-        found: list[tuple[int, int, str]] = []
-        words = set(text.split())
-        candidates = sorted((c for w in words for c in self.by_first.get(w, ())), key=lambda x: -len(x[0]))
+        breaks, seen = set(), 0  # word positions a comma or semicolon stands before
+        for t in tokens:
+            if t in (",", ";"):
+                breaks.add(seen)
+            else:
+                seen += 1
+        text = f" {' '.join(words)} "
+        found: list[tuple[int, int, str]] = []  # (first word, past last word, key)
+        candidates = sorted((c for w in set(words) for c in self.by_first.get(w, ())), key=lambda x: -len(x[0]))
         for phrase, key in candidates:
             i = text.find(f" {phrase} ")
-            if i < 0 or any(a <= i < b or a < i + len(phrase) + 1 <= b for a, b, _ in found):
+            if i < 0:
                 continue
-            found.append((i, i + len(phrase) + 1, key))
+            first = text[: i + 1].count(" ") - 1
+            last = first + len(phrase.split())
+            if any(a < last and first < b for a, b, _ in found):
+                continue
+            found.append((first, last, key))
         if not found:
             return None
-        if _side_by_side(text, found):  # "hộ nghèo, hộ cận nghèo": two indicators listed, no key
+        if _side_by_side(words, breaks, found):  # "hộ nghèo, hộ cận nghèo": two indicators listed, no key
             return None
         key = found[0][2]  # the longest phrase: the most specific reading
         return key if self._allowed(key, text, unit) else None
@@ -111,12 +122,12 @@ def _head(indicator: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+|[,;]", text))
 
 
-def _side_by_side(text: str, found: list[tuple[int, int, str]]) -> bool:
+def _side_by_side(words: list[str], breaks: set[int], found: list[tuple[int, int, str]]) -> bool:
     """Do phrases of two keys stand in a list ("A, B" / "A và B") rather than one inside the other's words?"""
     spans = sorted(found)
-    for (_, b1, k1), (a2, _, k2) in zip(spans, spans[1:], strict=False):
-        between = text[b1:a2]
-        if k1 != k2 and re.search(r"[,;]| va ", f" {between} "):
+    for (_, e1, k1), (s2, _, k2) in zip(spans, spans[1:], strict=False):
+        listed = any(e1 <= b <= s2 for b in breaks) or "va" in words[e1:s2]
+        if k1 != k2 and listed:
             return True
     return False
 

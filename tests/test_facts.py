@@ -296,3 +296,9 @@ def test_the_lexicon_is_well_formed() -> None:
     keys = [r.split("\t")[0] for r in rows[1:]]
     assert len(keys) == len(set(keys)) >= 40
     assert all(len(r.split("\t")) == 4 and r.split("\t")[3] for r in rows[1:])
+
+
+def test_only_results_carry_a_plan_and_an_assessment(facts) -> None:
+    assert not [f["id"] for f in facts if f["period"] != "2020-2025" and (f["plan"] or f["assessment"] or f["ratio"])]
+    assessed = [f for f in facts if f["source"] != "table" and f["assessment"]]
+    assert assessed, "prose and footnotes write assessments too (\"đạt và vượt chỉ tiêu đại hội\")"
