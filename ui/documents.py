@@ -190,7 +190,8 @@ def build_documents_tab(pickers: list[gr.components.Component]) -> dict:
     message = gr.HTML(elem_id="documents-message")
     with gr.Row(elem_id="documents-actions"):
         with gr.Column(min_width=280):
-            gr.Markdown("#### Add a report\n.txt (UTF-8), .pdf with a text layer or .docx, up to "
+            gr.Markdown("#### Add a report\n.txt (UTF-8, UTF-16, Windows-1258, …), .pdf with a text layer or .docx, "
+                        "up to "
                         f"{HOLDER.settings.max_upload_bytes // (1024 * 1024)} MB.")
             file = gr.File(label="Report file", file_count="single", type="filepath", elem_id="upload")
         with gr.Column(min_width=280):
