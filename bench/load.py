@@ -12,10 +12,11 @@ everything if the app hangs. Exit status 0 only when every answer is correct and
 
 Not a test: it prints a table (questions/s, p50/p95 latency per level) for the README.
 
-``--hostile``: 4 clients send oversized input (a 400 KB history of 200 turns, a 100 KB turn, 100,000 nested
-``[`` as raw JSON) as fast as they are answered, while 4 clients run the normal conversations; it prints
-both sides' latencies. Exit status 0 only when every oversized request was refused, every normal answer
-was correct and identical, and the normal questions' p95 stayed within 1 s.
+``--hostile``: 4 clients run the normal conversations alone for half the budget, then beside 4 clients that
+send oversized input (a 400 KB history of 200 turns, a 100 KB turn, 100,000 nested ``[`` as raw JSON) as fast
+as they are answered; it prints both phases and the machine's load average. Exit status 0 only when every
+oversized request was refused, every normal answer was correct and identical, and the normal questions' p95
+under attack stayed within 1 s.
 """
 
 from __future__ import annotations
@@ -263,9 +264,9 @@ def hostile_request(url: str, history: object) -> tuple[float, bool]:
     return time.perf_counter() - started, refused
 
 
-def run_hostile(url: str, clients: list, budget: float, reference: dict[tuple[int, int], dict]) -> int:
-    """4 hostile and 4 normal clients for ``budget`` seconds; prints the table, returns the exit status."""
-    deadline = time.monotonic() + budget
+def normal_phase(clients: list, seconds: float, attackers: int, url: str) -> tuple[Level, list[tuple[float, bool]]]:
+    """``NORMAL_CLIENTS`` conversations in a loop for ``seconds``, beside ``attackers`` oversized-input clients."""
+    deadline = time.monotonic() + seconds
     payloads = hostile_payloads()
     hostile: list[tuple[float, bool]] = []
     normal = Level(NORMAL_CLIENTS, 0)
@@ -284,32 +285,45 @@ def run_hostile(url: str, clients: list, budget: float, reference: dict[tuple[in
             n += NORMAL_CLIENTS
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=HOSTILE_CLIENTS + NORMAL_CLIENTS) as pool:
-        futures = [pool.submit(attacker, i) for i in range(HOSTILE_CLIENTS)]
+    with ThreadPoolExecutor(max_workers=attackers + NORMAL_CLIENTS) as pool:
+        futures = [pool.submit(attacker, i) for i in range(attackers)]
         futures += [pool.submit(user, i) for i in range(NORMAL_CLIENTS)]
         for future in futures:
             future.result()
     normal.wall = time.perf_counter() - started
-    check(normal, reference)
-    normal.problems = [p for p in normal.problems if "only" not in p]  # conversations cut by the deadline
-    ms = [r.seconds * 1000 for r in normal.results if r.answer is not None]
-    bad_ms = [s * 1000 for s, _ in hostile]
+    return normal, hostile
+
+
+def run_hostile(url: str, clients: list, budget: float, reference: dict[tuple[int, int], dict]) -> int:
+    """Half the budget: 4 normal clients alone (the baseline on this machine, now); half: the same beside 4
+    oversized-input clients. Prints both; the oversized input must cost the normal questions nothing."""
+    load = os.getloadavg()[0]
+    baseline, _ = normal_phase(clients, budget / 2, 0, url)
+    attacked, hostile = normal_phase(clients, budget / 2, HOSTILE_CLIENTS, url)
+    problems = []
+    for level in (baseline, attacked):
+        check(level, reference)
+        problems += [p for p in level.problems if "only" not in p]  # conversations cut by the deadline
     not_refused = sum(not refused for _, refused in hostile)
-    print(f"{os.cpu_count()} CPUs; app queue concurrency 4; {HOSTILE_CLIENTS} clients sending oversized input "
-          f"(alternating: {', '.join(n for n, _ in payloads)}) while {NORMAL_CLIENTS} run the normal "
-          f"conversations, for {budget:.0f} s")
-    print("| clients | requests | not refused / wrong | p50 (ms) | p95 (ms) | max (ms) |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for label, samples, bad in ((f"{HOSTILE_CLIENTS} oversized", bad_ms, not_refused),
-                                (f"{NORMAL_CLIENTS} normal", ms, len(normal.problems))):
+    print(f"{os.cpu_count()} CPUs (load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end); app "
+          f"queue concurrency 4; {budget / 2:.0f} s of {NORMAL_CLIENTS} normal clients alone, then {budget / 2:.0f} s "
+          f"of the same beside {HOSTILE_CLIENTS} clients sending oversized input (alternating: "
+          f"{', '.join(n for n, _ in hostile_payloads())})")
+    print("| phase | clients | requests | not refused / wrong | p50 (ms) | p95 (ms) | max (ms) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    rows = [("alone", f"{NORMAL_CLIENTS} normal", [r.seconds * 1000 for r in baseline.results if r.answer], 0),
+            ("attacked", f"{HOSTILE_CLIENTS} oversized", [s * 1000 for s, _ in hostile], not_refused),
+            ("attacked", f"{NORMAL_CLIENTS} normal", [r.seconds * 1000 for r in attacked.results if r.answer],
+             len(problems))]
+    for phase, label, samples, bad in rows:
         if samples:
-            print(f"| {label} | {len(samples)} | {bad} | {percentile(samples, 50):.0f} | {percentile(samples, 95):.0f} "
-                  f"| {max(samples):.0f} |")
-    for p in normal.problems[:20]:
+            print(f"| {phase} | {label} | {len(samples)} | {bad} | {percentile(samples, 50):.0f} "
+                  f"| {percentile(samples, 95):.0f} | {max(samples):.0f} |")
+    for p in problems[:20]:
         print(f"PROBLEM {p}")
-    p95 = percentile(ms, 95) if ms else float("inf")
-    ok = not not_refused and not normal.problems and p95 <= NORMAL_P95_LIMIT_MS
-    print(f"normal p95 {p95:.0f} ms (limit {NORMAL_P95_LIMIT_MS:.0f}); " + ("ok" if ok else "FAILED"))
+    p95 = percentile(rows[2][2], 95) if rows[2][2] else float("inf")
+    ok = not not_refused and not problems and p95 <= NORMAL_P95_LIMIT_MS
+    print(f"normal p95 under attack {p95:.0f} ms (limit {NORMAL_P95_LIMIT_MS:.0f}); " + ("ok" if ok else "FAILED"))
     return 0 if ok else 1
 
 

@@ -199,7 +199,8 @@ def build_documents_tab(pickers: list[gr.components.Component]) -> dict:
     message = gr.HTML(elem_id="documents-message")
     with gr.Row(elem_id="documents-actions"):
         with gr.Column(min_width=280):
-            gr.Markdown("#### Add a report\n.txt (UTF-8), .pdf with a text layer, .docx or .doc, up to "
+            gr.Markdown("#### Add a report\n.txt (UTF-8, UTF-16, Windows-1258, …), .pdf with a text layer, .docx or "
+                        ".doc, up to "
                         f"{HOLDER.settings.max_upload_bytes // (1024 * 1024)} MB.")
             commune = gr.Textbox(label="Commune (optional)", placeholder="blank: read from the document",
                                  max_lines=1, elem_id="upload-commune")
