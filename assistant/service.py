@@ -83,6 +83,8 @@ class Assistant:
             raise ValueError(f"unknown answer mode {mode!r}; choose 'extractive' or 'llm'")
         history = [{**t, "content": normalize_question(t["content"])} for t in _valid_turns(history)]
         text = normalize_question(str(question)).strip()
+        if not text:  # only invisible characters ("\u200b\u200d")
+            return Answer(status=STATUS_ERROR, answer=phrase("en", "empty_question"), latency_ms=_ms(started))
         standalone, query = resolve(text, history, self.registry, self.parse)
         if mode == "llm":  # --- optional LLM (assistant/llm.py): a follow-up the rules left alone ---
             standalone, query = condense_if_unsure(self.settings, text, standalone, query,
