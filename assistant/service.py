@@ -94,10 +94,13 @@ class Assistant:
         except InputRejected as exc:
             return Answer(status=STATUS_ERROR, answer=str(exc), latency_ms=_ms(started))
         turns = [{**t, "content": normalize_question(t["content"])} for t in turns]
+        text = normalize_question(str(question)).strip()
+        if not text:  # only invisible characters ("\u200b\u200d")
+            return Answer(status=STATUS_ERROR, answer=phrase("en", "empty_question"), latency_ms=_ms(started))
         try:
             llm_time = 2 * self.settings.llm_timeout if mode == "llm" else 0.0  # the LLM has its own timeout
             with Budget(self.settings.answer_budget_s + llm_time):
-                answer = self._ask(normalize_question(str(question)).strip(), turns, commune, period, mode)
+                answer = self._ask(text, turns, commune, period, mode)
         except BudgetExceeded:
             lang = "vi" if any(ord(c) > 127 for c in str(question)) else "en"
             answer = Answer(status=STATUS_ERROR, language=lang,
