@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from assistant.answer import citation_for, indicator_name, lead_figure, period_label, shown_figure
 from assistant.conversation import load_cues
@@ -23,6 +24,7 @@ WindowFinder = Callable[[Query, str], tuple[list[Window], list[Term]]]
 
 
 def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Answer:
+    query = _without_compare_words(query)
     lang = query.language
     period = query.period or PERIOD_PLAN
     rows: list[TableRow] = []
@@ -55,12 +57,23 @@ def compare_answer(query: Query, communes: list[str], find: WindowFinder) -> Ans
                   period=period, language=lang, table=rows, confidence=min(scores) if scores else None)
 
 
+def _compare_words() -> set[str]:
+    return {w for p in load_cues().phrases("compare") for w in p.split()}
+
+
+def _without_compare_words(query: Query) -> Query:
+    """"… khác nhau thế nào?", "how do they differ": the words that ask for a comparison are not part of
+    the indicator a commune's passage must cover."""
+    cue_words = _compare_words()
+    return replace(query, content_tokens=[t for t in query.content_tokens if t not in cue_words],
+                   unmapped=[w for w in query.unmapped if w not in cue_words])
+
+
 def _topic(query: Query) -> str:
     """What the table compares, in the question's own words ("forest cover", "che phủ rừng")."""
     if query.language == LANG_EN and indicator_name(query):
         return indicator_name(query)
-    cue_words = {w for p in load_cues().phrases("compare") for w in p.split()}  # "so sánh" is no topic
-    wanted = set(query.content_tokens[:6]) - cue_words
+    wanted = set(query.content_tokens[:6]) - _compare_words()  # "so sánh" is no topic
     words = re.findall(r"[^\W\d_]+", query.text)
     phrase = _topic_phrase(words, wanted)
     return phrase or " ".join(query.content_tokens[:6]) or query.text[:60]

@@ -27,6 +27,7 @@ import copy
 import csv
 import re
 import unicodedata
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -113,9 +114,29 @@ class State:
     rank: str | None = None
 
 
-@lru_cache(maxsize=1024)
+_CACHES: dict[int, dict[str, dict]] = {}  # id of the parser's owner → its memo tables
+CACHE_SIZE = 2048
+
+
+def _memo(parse: Parse, table: str) -> dict:
+    """Memo tables per assistant, dropped when the assistant is (it holds the glossary and registry)."""
+    owner = getattr(parse, "__self__", parse)
+    key = id(owner)
+    if key not in _CACHES:
+        _CACHES[key] = {}
+        weakref.finalize(owner, _CACHES.pop, key, None)
+    tables = _CACHES[key]
+    memo = tables.setdefault(table, {})
+    if len(memo) > CACHE_SIZE:
+        memo.clear()
+    return memo
+
+
 def _parsed(parse: Parse, text: str) -> Query:
-    return parse(text)
+    memo = _memo(parse, "parse")
+    if text not in memo:
+        memo[text] = parse(text)
+    return memo[text]
 
 
 def _parse(parse: Parse, text: str) -> Query:
@@ -127,16 +148,11 @@ def _parse(parse: Parse, text: str) -> Query:
     return query
 
 
-_TURNS: dict[tuple[Parse, str], Turn] = {}
-
-
 def _read_cached(parse: Parse, question: str, query: Query, registry: CommuneRegistry, cues: Cues) -> Turn:
-    key = (parse, question)
-    if key not in _TURNS:
-        if len(_TURNS) > 2048:
-            _TURNS.clear()
-        _TURNS[key] = read_turn(question, _parsed(parse, question), registry, cues)
-    return replace(_TURNS[key], query=query)
+    memo = _memo(parse, "turn")
+    if question not in memo:
+        memo[question] = read_turn(question, _parsed(parse, question), registry, cues)
+    return replace(memo[question], query=query)
 
 
 def read_turn(question: str, query: Query, registry: CommuneRegistry, cues: Cues) -> Turn:
@@ -259,17 +275,13 @@ def _build(state: State, communes: list[str], turn: Turn, registry: CommuneRegis
     return text, query
 
 
-_REWRITES: dict[tuple[Parse, str, tuple[str, ...]], str] = {}
-
-
 def _rewritten(parse: Parse, topic: str, communes: list[str], registry: CommuneRegistry) -> str:
     """``_rewrite`` once per topic and communes (the conversation is replayed for every question)."""
-    key = (parse, topic, tuple(communes))
-    if key not in _REWRITES:
-        if len(_REWRITES) > 2048:
-            _REWRITES.clear()
-        _REWRITES[key] = _rewrite(topic, _parsed(parse, topic), communes, registry)
-    return _REWRITES[key]
+    memo = _memo(parse, "rewrite")
+    key = (topic, tuple(communes))
+    if key not in memo:
+        memo[key] = _rewrite(topic, _parsed(parse, topic), communes, registry)
+    return memo[key]
 
 
 def _rewrite(previous: str, prev_q: Query, communes: list[str], registry: CommuneRegistry) -> str:

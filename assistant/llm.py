@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from assistant.english import english_number
 from assistant.grounding import ungrounded_figures
 from assistant.query import Query, find_communes
 from assistant.schema import STATUS_ANSWERED, Answer, Citation
@@ -190,6 +191,11 @@ def _clean(text: str) -> str:
     return _MARK.sub(lambda m: "".join(f"[{n}]" for n in re.split(r"\s*[,;]\s*", m.group(1))), text)
 
 
+def _english_form(figure: str) -> str:
+    """"51,51%" as an English answer writes it ("51.51%"): either form keeps the figure."""
+    return re.sub(r"\d+(?:[.,]\d+)*", lambda m: english_number(m.group(0)), figure)
+
+
 def _key_figures(extractive: Answer) -> list[str]:
     """The numbers the extractive answer found (its lead figure; each comparison row's figure)."""
     if extractive.table is not None:
@@ -232,7 +238,7 @@ def guard(text: str, query: Query, extractive: Answer, registry: CommuneRegistry
     if invented:
         return Verdict(False, f"figure(s) {', '.join(invented)} not in a cited passage")
     flat = _canonical(renumbered)
-    lost = [f for f in _key_figures(extractive) if f not in flat]
+    lost = [f for f in _key_figures(extractive) if f not in flat and _english_form(f) not in flat]
     if lost:
         return Verdict(False, f"left out the figure(s) {', '.join(lost)} the passages give")
     if registry is not None:

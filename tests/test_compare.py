@@ -132,3 +132,20 @@ def test_ranking_reads_amounts_in_their_units(assistant):
     assert answer.status == STATUS_ANSWERED
     verdict = answer.answer.strip().splitlines()[-1]
     assert "Mường La" in verdict and "54" in verdict, verdict
+
+
+def test_words_that_ask_how_communes_differ_are_not_part_of_the_indicator(assistant):
+    """"… chênh lệch thế nào?" / "how do they differ": every commune still gets its row (mai-son:1629,
+    muong-la:900 for health insurance; bo-sinh:984, muong-la:884 for forest cover)."""
+    cases = [
+        ("Tỷ lệ dân số tham gia bảo hiểm y tế của Mường La và Mai Sơn đến năm 2030 chênh lệch thế nào?",
+         {"Mường La": ("muong-la.txt", 900), "Mai Sơn": ("mai-son.txt", 1629)}),
+        ("ty le che phu rung den nam 2030 cua Bo Sinh va Muong La khac nhau the nao",
+         {"Bó Sinh": ("bo-sinh.txt", 984), "Mường La": ("muong-la.txt", 884)}),
+    ]
+    for question, expected in cases:
+        answer = assistant.ask(question)
+        assert answer.status == STATUS_ANSWERED, answer.answer
+        rows = rows_by_commune(answer)
+        for commune, (file, line) in expected.items():
+            assert covers(citation_of(answer, rows[commune]), file, line), (question, commune)

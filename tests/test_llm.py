@@ -380,3 +380,10 @@ def _installed(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:
         return False
+
+
+def test_an_english_llm_answer_may_write_the_figure_the_english_way(assistant, monkeypatch):
+    """English answers write 51,51% as 51.51%: the guard keeps the figure in either form."""
+    answer, _ = ask_with(assistant, monkeypatch, "Mường La aims for forest cover of at least 51.51% in 2025-2030 [1].")
+    assert answer.mode == MODE_LLM and not answer.note, answer.note
+    assert "51.51%" in answer.answer and not ungrounded_figures(answer)
