@@ -51,6 +51,7 @@ class Window:
     has_top_term: bool = False
     features: list[float] = field(default_factory=list)
     threshold: float = 1.01
+    min_coverage: float = 0.0
 
     @property
     def passage(self) -> Passage:
@@ -217,6 +218,7 @@ def score_window(window: Window, query: Query, terms: list[Term], idf: IdfTable,
     window.features = window_features(window, query, terms, dense_sim, idf.idf)
     window.score = model.probability(window.features) if model else 0.0
     window.threshold = model.threshold if model else 1.01
+    window.min_coverage = model.min_coverage if model else 0.0
     return window
 
 
@@ -256,6 +258,7 @@ def rescore(windows: list[Window], model: AnswerModel | None) -> None:
     for w in windows:
         w.score = model.probability(w.features) if model else 0.0
         w.threshold = model.threshold if model else 1.01
+        w.min_coverage = model.min_coverage if model else 0.0
     windows.sort(key=lambda w: (-w.score, -w.coverage, w.rank))
 
 
@@ -273,6 +276,8 @@ def passes_gates(window: Window, query: Query, terms: list[Term]) -> bool:
     """The hard requirements of the question, whatever the model thinks of the window."""
     if not terms or not window.matched:
         return False  # nothing of the question's topic is in it: only the nearest text
+    if window.min_coverage and (window.coverage < window.min_coverage or not window.has_top_term):
+        return False  # the fitted gate: too little of the topic, or not its most specific term
     if query.wants_date and not _DATE.search(window.text):
         return False  # "from what date …": text without a date does not answer
     if query.wants_figure and query.unit_hint and not figure_with_unit(window.text, query.unit_hint):

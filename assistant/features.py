@@ -101,21 +101,29 @@ def window_features(window: Window, query: Query, terms: list[Term], dense_sim: 
 
 
 def _context_uncovered(window: Window, terms: list[Term], idf: Callable[[str], float]) -> float:
-    """How much of what names the window's figure the question did not ask about.
+    """How much of what names the asked figure the question did not ask about.
 
-    The words just before a figure name it: in "tỷ lệ hộ cận nghèo giảm còn 5%" they are
-    "tỷ lệ hộ cận nghèo giảm còn". A question about "hộ nghèo" covers all but "cận": that
-    rare, uncovered word is what makes the sentence answer another question.
+    The words before a figure, in its own clause, name it: in "tỷ lệ hộ cận nghèo giảm còn 5%"
+    they are "tỷ lệ hộ cận nghèo giảm còn". A question about "hộ nghèo" covers all but "cận":
+    that rare, uncovered word is what makes the sentence answer another question. A target
+    item listing several indicators ("BHYT đạt 100%; BHXH 15%; bảo hiểm thất nghiệp 10%") is
+    read at the clause that holds the question's most specific term.
     """
-    text = window.text
-    first = re.search(r"\d", text)
-    head = text[: first.start()] if first else text
-    words = [t for t in tokens(head)[-8:] if not t.isdigit()]
+    clauses = [c for c in re.split(r"[;:]", fold(window.text)) if c.strip()]
+    top = sorted(window.matched, key=lambda t: -t.weight)
+    clause = next((c for t in top for c in clauses if any(_has(c, a) for a in t.alternatives)),
+                  clauses[0] if clauses else "")
+    first = re.search(r"\d", clause)
+    words = [t for t in tokens(clause[: first.start()] if first else clause)[-8:] if not t.isdigit()]
     if not words:
         return 0.0
     asked = {tok for t in terms for a in t.alternatives for tok in a.split()}
     total = sum(idf(w) for w in words) or 1.0
     return sum(idf(w) for w in words if w not in asked) / total
+
+
+def _has(folded: str, alternative: str) -> bool:
+    return re.search(rf"(?<![a-z0-9]){re.escape(alternative)}(?![a-z0-9])", folded) is not None
 
 
 def _year_missing(question: str, text: str) -> float:

@@ -27,6 +27,7 @@ class AnswerModel:
     coef: tuple[float, ...]
     intercept: float
     threshold: float
+    min_coverage: float = 0.0  # a window covering less of the question's topic never answers (fitted: 0 = no gate)
     meta: dict = field(default_factory=dict, compare=False, hash=False)  # what it was fitted on, CV scores
 
     def probability(self, x: list[float]) -> float:
@@ -40,7 +41,8 @@ class AnswerModel:
     @classmethod
     def from_json(cls, data: dict) -> AnswerModel:
         model = cls(tuple(data["features"]), tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]),
-                    float(data["intercept"]), float(data["threshold"]), dict(data.get("meta", {})))
+                    float(data["intercept"]), float(data["threshold"]), float(data.get("min_coverage", 0.0)),
+                    dict(data.get("meta", {})))
         if model.features != FEATURES:
             raise ValueError("the answer model was fitted on other features; refit it with: baocao fit")
         return model

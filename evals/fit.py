@@ -35,6 +35,7 @@ from evals.scoring import citation_supports, group_matched, is_unanswerable, ite
 
 WRONG_COST = 3.0  # a confident wrong figure is worse than a refusal: how much worse is a policy, stated here
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+GATE_GRID = (0.0, 0.5)  # min topic coverage (with the most specific term) a window needs to answer
 DEFAULT_SETS = ("evals/public.jsonl", "evals/dev.jsonl", "evals/extra.jsonl")
 
 
@@ -102,24 +103,24 @@ def fit_weights(examples: Sequence[Example], c: float) -> AnswerModel:
                        float(clf.intercept_[0]), 0.0)
 
 
-def fit_threshold(assistant, model: AnswerModel, items: Sequence[dict]) -> tuple[float, dict]:
-    """The threshold that maximises correct − WRONG_COST × wrong over these items."""
-    outcomes = [_outcome(assistant, model, it) for it in items]
-    candidates = sorted({round(conf, 4) for conf, _, _ in outcomes if conf is not None} | {1.0})
-    best_t, best_u = 1.0, -1e9
-    for t in candidates:
-        correct = wrong = 0
-        for conf, right, unanswerable in outcomes:
-            answered = conf is not None and conf >= t
-            if answered:
-                correct += right
-                wrong += not right
-            else:
-                correct += unanswerable
-        utility = correct - WRONG_COST * wrong
-        if utility > best_u:
-            best_t, best_u = t, utility
-    return best_t, {"utility": best_u, "n": len(items)}
+def fit_threshold(assistant, model: AnswerModel, items: Sequence[dict]) -> tuple[float, float, dict]:
+    """The coverage gate and probability threshold that maximise correct − WRONG_COST × wrong."""
+    best = (1.0, 0.0, -1e9)
+    for gate in GATE_GRID:
+        outcomes = [_outcome(assistant, replace(model, min_coverage=gate), it) for it in items]
+        candidates = sorted({round(conf, 4) for conf, _, _ in outcomes if conf is not None} | {1.0})
+        for t in candidates:
+            correct = wrong = 0
+            for conf, right, unanswerable in outcomes:
+                if conf is not None and conf >= t:
+                    correct += right
+                    wrong += not right
+                else:
+                    correct += unanswerable
+            utility = correct - WRONG_COST * wrong
+            if utility > best[2]:
+                best = (t, gate, utility)
+    return best[0], best[1], {"utility": best[2], "n": len(items)}
 
 
 def _outcome(assistant, model: AnswerModel, item: dict) -> tuple[float | None, bool, bool]:
@@ -132,8 +133,8 @@ def _outcome(assistant, model: AnswerModel, item: dict) -> tuple[float | None, b
 
 def fit_model(assistant, examples: Sequence[Example], c: float) -> AnswerModel:
     model = fit_weights(examples, c)
-    threshold, info = fit_threshold(assistant, model, [e.item for e in examples])
-    return replace(model, threshold=threshold, meta={"C": c, "items": len(examples), **info})
+    threshold, gate, info = fit_threshold(assistant, model, [e.item for e in examples])
+    return replace(model, threshold=threshold, min_coverage=gate, meta={"C": c, "items": len(examples), **info})
 
 
 def choose_c(examples: Sequence[Example]) -> float:
@@ -181,7 +182,7 @@ def cross_validate(assistant, examples: Sequence[Example], c: float) -> dict:
         assistant.model = model
         for item in test:
             results[item["id"]] = assistant.ask(item["question"], item.get("history")).to_json(item["id"])
-        folds[commune] = {"threshold": model.threshold, "n": len(test)}
+        folds[commune] = {"threshold": model.threshold, "min_coverage": model.min_coverage, "n": len(test)}
     items = [e.item for e in examples if e.item["id"] in results]
     return {"summary": summarize(items, results), "folds": folds, "items": items, "results": results}
 
@@ -213,7 +214,8 @@ def run_fit_command(args: argparse.Namespace) -> int:
         print(format_cv(report))
     out = args.out or assistant.settings.answer_model_path
     model.save(out)
-    print(f"fitted on {len(examples)} questions (C={c}, threshold {model.threshold:.3f}) → {out}")
+    print(f"fitted on {len(examples)} questions (C={c}, threshold {model.threshold:.3f}, "
+          f"coverage gate {model.min_coverage:.2f}) → {out}")
     return 0
 
 
@@ -225,5 +227,6 @@ def format_cv(report: dict) -> str:
     lines = [f"Leave-one-commune-out CV: {s['n']} items, accuracy {s['accuracy']:.1%}, "
              f"cited {s['cited_accuracy']:.1%}, answered-wrong {wrong / max(s['n'], 1):.1%}"]
     for commune, fold in report["folds"].items():
-        lines.append(f"  held out {commune}: {fold['n']} items, threshold {fold['threshold']:.3f}")
+        lines.append(f"  held out {commune}: {fold['n']} items, threshold {fold['threshold']:.3f}, "
+                     f"coverage gate {fold['min_coverage']:.2f}")
     return "\n".join(lines)

@@ -46,9 +46,9 @@ def test_fit_from_code_on_a_few_questions(assistant):
     """The fitting code runs end to end on real questions and gives a usable model."""
     from baocao.config import PROJECT_ROOT
     from evals.fit import collect, fit_model
-    from evals.runner import load_sets
+    from evals.runner import checked_sets
 
-    items = load_sets([PROJECT_ROOT / "evals" / "public.jsonl"])[:24]
+    items = checked_sets([PROJECT_ROOT / "evals" / "public.jsonl"])[0][:24]
     saved = assistant.model
     try:
         examples = collect(assistant, items)

@@ -96,7 +96,7 @@ def test_to_json_has_the_contract_keys_and_valid_citations(records, index):
 
 def test_extra_keys_are_the_documented_ones(records):
     extras = set().union(*(r.keys() for r in records.values())) - CONTRACT
-    assert extras <= {"language", "mode", "resolved_question", "table"}, extras
+    assert extras <= {"language", "mode", "resolved_question", "table", "confidence"}, extras
     citation_extras = {k for r in records.values() for c in r["citations"] for k in c} - CITATION
     assert citation_extras <= {"n", "commune", "period", "figures"}, citation_extras
 
