@@ -115,6 +115,7 @@ table.moved tr.fixed td:first-child { border-left: 3px solid #059669; }
 @media (max-width: 640px) {
   .fail-facts { grid-template-columns: 1fr; }
   .fail-facts dd { margin-bottom: 4px; }
+}
 /* Compare matrix and Scorecard: the table scrolls inside its box, the page never sideways */
 .mx-wrap { max-width: 100%; overflow-x: auto; border: 1px solid var(--border-color-primary); border-radius: 10px; }
 #compare-matrix .mx-wrap { max-height: 72vh; overflow: auto; }  /* header row and indicator column stay */
