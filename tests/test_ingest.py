@@ -244,7 +244,8 @@ QUESTIONS = [  # (file, question, figure the answer must hold, period)
 ]
 
 
-@pytest.mark.parametrize(("file", "question", "figure", "period"), QUESTIONS, ids=[getattr(q, "values", q)[1][:50] for q in QUESTIONS])
+@pytest.mark.parametrize(("file", "question", "figure", "period"), QUESTIONS,
+                         ids=[getattr(q, "values", q)[1][:50] for q in QUESTIONS])
 def test_questions_about_the_new_documents(asker, file: str, question: str, figure: str, period: str) -> None:
     if file.startswith("binh-lieu") and not available_converters():
         pytest.skip("the .doc was not added: antiword/catdoc missing (make doctools)")
