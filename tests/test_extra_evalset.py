@@ -8,52 +8,26 @@ the assistant (``baocao eval --set evals/extra.jsonl`` scores the assistant on i
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from collections import Counter
-from functools import cache
 
 import pytest
 
 from baocao.config import PROJECT_ROOT
 from evals.scoring import KINDS, LANGS, load_eval_set, normalize
+from evals.validate_items import ABSENT as ABSENT_FILE
+from evals.validate_items import COMMUNES, FILES, absent_hits, quote_starts_on_line, report_lines
 from index.text import has_diacritics
 
 EXTRA = PROJECT_ROOT / "evals" / "extra.jsonl"
 PUBLIC = PROJECT_ROOT / "evals" / "public.jsonl"
 REPORTS = PROJECT_ROOT / "data" / "reports"
-COMMUNES = {"Mường La", "Bó Sinh", "Chiềng Hặc", "Mai Sơn", "Phiêng Pằn"}
-FILES = {"muong-la.txt": "Mường La", "bo-sinh.txt": "Bó Sinh", "chieng-hac.txt": "Chiềng Hặc",
-         "mai-son.txt": "Mai Sơn", "phieng-pan.txt": "Phiêng Pằn"}
 CONTEXT_BEFORE, CONTEXT_AFTER = 2, 6  # lines around an evidence line that may back a must_include
 
 # For unanswerable items: regexes (over the normalized report text, optionally within a line range)
 # that would hold the answer and match nothing in the commune's report ("*": in any report).
-ABSENT = json.loads((PROJECT_ROOT / "evals" / "absent.json").read_text(encoding="utf-8"))
-
-
-def squash(text: str) -> str:
-    """NFC and no whitespace: quotes may span line breaks and double spaces."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFC", text))
-
-
-@cache
-def report(file: str) -> tuple[str, ...]:
-    return tuple((REPORTS / file).read_text(encoding="utf-8").splitlines())
-
-
-def quote_starts_on_line(file: str, line: int, quote: str) -> bool:
-    """The quote is found, verbatim modulo whitespace/NFC, beginning somewhere on ``line``."""
-    lines = report(file)
-    first = squash(lines[line - 1])
-    rest = squash("".join(lines[line - 1 : line + 60]))
-    q = squash(quote)
-    pos = rest.find(q)
-    while pos != -1:
-        if pos < len(first):
-            return True
-        pos = rest.find(q, pos + 1)
-    return False
+ABSENT = json.loads(ABSENT_FILE.read_text(encoding="utf-8"))
+report = report_lines  # the validator's reading of a report file, cached
 
 
 def evidence_text(item: dict) -> str:
@@ -146,9 +120,7 @@ def test_unanswerable_items_really_are_absent_from_the_report(item_id):
     spec = ABSENT[item_id]
     files = list(FILES) if spec["file"] == "*" else [spec["file"]]
     for file in files:
-        lo, hi = spec.get("lines", [1, len(report(file))])
-        text = normalize(" ".join(report(file)[lo - 1 : hi]))
-        assert [p for p in spec["patterns"] if re.search(p, text)] == [], (item_id, file)
+        assert absent_hits({**spec, "file": file}) == [], (item_id, file)
 
 
 def test_every_unanswerable_item_has_an_absence_check():
