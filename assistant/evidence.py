@@ -22,7 +22,7 @@ from assistant.query import LANG_EN, Query
 from assistant.retrieval import Hit
 from baocao.config import DATA_FILES
 from index.schema import KIND_RESULT_ITEM, KIND_TABLE_ROW, KIND_TARGET, Passage
-from index.text import FIGURE, fold, fold_expanded, sentences, tokens
+from index.text import DATE, FIGURE, fold, fold_expanded, sentences, tokens
 
 UNMAPPED_WEIGHT = 1.5  # an English topic word the glossary cannot translate
 WHOLE_KINDS = (KIND_TARGET, KIND_RESULT_ITEM, KIND_TABLE_ROW)
@@ -226,7 +226,6 @@ def _last_title(p: Passage) -> str:
     return p.section.rsplit("›", 1)[-1] if p.section else ""
 
 
-_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\bngày \d{1,2} tháng \d{1,2}")
 
 
 def figure_with_unit(text: str, unit: str | None) -> bool:
@@ -278,7 +277,7 @@ def passes_gates(window: Window, query: Query, terms: list[Term]) -> bool:
         return False  # nothing of the question's topic is in it: only the nearest text
     if window.min_coverage and (window.coverage < window.min_coverage or not window.has_top_term):
         return False  # the fitted gate: too little of the topic, or not its most specific term
-    if query.wants_date and not _DATE.search(window.text):
+    if query.wants_date and not DATE.search(window.text):
         return False  # "from what date …": text without a date does not answer
     if query.wants_figure and query.unit_hint and not figure_with_unit(window.text, query.unit_hint):
         return query.unit_hint == "%" and bool(window.figures) and _percent_optional(query)

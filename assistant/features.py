@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from index.schema import KIND_FOOTNOTE, KIND_PROSE, KIND_RESULT_ITEM, KIND_TABLE_ROW, KIND_TARGET, PERIOD_PLAN
-from index.text import fold, tokens
+from index.text import DATE, fold, tokens
 
 if TYPE_CHECKING:
     from assistant.evidence import Term, Window
@@ -51,7 +51,6 @@ FEATURES: tuple[str, ...] = (
     "title_only",  # the topic matched only in the section heading, not in the text
 )
 
-_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\bngày \d{1,2} tháng \d{1,2}")
 _SINGLE_YEAR = re.compile(r"(?<![\d–-])\b(20[12]\d)\b(?!\s*[–-]\s*20)")
 _KINDS = {KIND_TARGET: "kind_target", KIND_RESULT_ITEM: "kind_result", KIND_TABLE_ROW: "kind_table",
           KIND_FOOTNOTE: "kind_footnote", KIND_PROSE: "kind_prose"}
@@ -91,7 +90,7 @@ def window_features(window: Window, query: Query, terms: list[Term], dense_sim: 
         f["count_ok"] = float(_counted(window, query.folded))
         f["count_percent_only"] = float(bool(window.figures) and all(x.endswith("%") for x in window.figures))
     if query.wants_date:
-        has_date = bool(_DATE.search(window.text))
+        has_date = bool(DATE.search(window.text))
         f["date_ok"], f["date_missing"] = float(has_date), float(not has_date)
     f.update(_unit_signals(window, query))
     f["length"] = math.log(1 + len(window.text)) / 8

@@ -11,6 +11,7 @@ _FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "D"})
 _TOKEN = re.compile(r"[0-9]+(?:[.,/][0-9]+)*%?|[^\W\d_]+", re.UNICODE)
 # A figure as written in the reports: "51,51%", "17.732 ha", "8-10%", "14/14", "1,5- 3%".
 FIGURE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?(?:/\d+(?:[.,]\d+)*)?(?:\s*%)?")
+DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\bngày \d{1,2} tháng \d{1,2}")  # "01/7/2025", "ngày 16 tháng 6"
 _SENTENCE_SPLIT = re.compile(r"(?<=[.;!?])\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9(])")
 
 
