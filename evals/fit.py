@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from assistant.features import FEATURES
 from assistant.model import AnswerModel
-from evals.scoring import citation_supports, group_matched, is_unanswerable, item_correct, summarize
+from evals.scoring import citation_supports, group_matched, is_unanswerable, item_correct, squash, summarize
 
 WRONG_COST = 3.0  # a confident wrong figure is worse than a refusal: how much worse is a policy, stated here
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
@@ -80,12 +80,10 @@ def _label(item: dict, window) -> int:
 
 def _window_holds_quote(text: str, passage, evidence: dict) -> bool:
     """A sentence window of a long paragraph only counts if it is the part that holds the quote."""
-    from evals.scoring import _squash
-
-    quote = _squash(evidence.get("quote") or "")
+    quote = squash(evidence.get("quote") or "")
     if not quote or text == passage.text:
         return True
-    window = _squash(text)
+    window = squash(text)
     return quote[:40] in window or window[:40] in quote
 
 

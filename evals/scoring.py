@@ -221,7 +221,7 @@ def _same_file(a: str, b: str) -> bool:
     return Path(str(a)).name == Path(str(b)).name
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
     """Normalized and without any whitespace, so a quote spanning a line break still matches."""
     return normalize(text).replace(" ", "")
 
@@ -240,8 +240,8 @@ def citation_supports(citation: Mapping, evidence: Mapping) -> bool:
             return True
     except (KeyError, TypeError, ValueError):
         pass
-    quote = _squash(evidence.get("quote") or "")
-    return bool(quote) and quote in _squash(citation.get("text") or "")
+    quote = squash(evidence.get("quote") or "")
+    return bool(quote) and quote in squash(citation.get("text") or "")
 
 
 def evidence_cited(item: Mapping, result: Mapping) -> bool:
