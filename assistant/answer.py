@@ -8,16 +8,18 @@ the templates in ``prompts/extractive.toml``, in the question's language, with c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from assistant.english import english_figure, load_units
 from assistant.evidence import Term, Window, answers_question, content_figures, is_flow_count
+from assistant.features import names_its_list
 from assistant.query import LANG_EN, Query
 from assistant.schema import STATUS_ANSWERED, STATUS_NOT_FOUND, Answer, Citation
 from assistant.templates import phrase
 from index.schema import KIND_TABLE_ROW, PERIOD_PLAN, PERIOD_REVIEW, Passage
 from index.tables import read_cells
 from index.targets import UNITS
-from index.text import FIGURE, fold
+from index.text import ENUMERATOR, FIGURE, fold, sentences
 
 MAX_SUPPORT = 2
 ANSWER_DEPTH = 10  # the best-scored windows that may answer; below them it is only nearby text
@@ -139,12 +141,20 @@ def _destination(text: str, candidates: list[tuple[int, str]]) -> tuple[int, str
     return first
 
 
-def single_answer(query: Query, windows: list[Window], terms: list[Term]) -> Answer:
-    """Answer from the best window, or say the reports do not hold it (and what is nearby)."""
+def single_answer(query: Query, windows: list[Window], terms: list[Term],
+                  section: Callable[[Passage], list[Passage]] | None = None) -> Answer:
+    """Answer from the best window, or say the reports do not hold it (and what is nearby).
+
+    ``section`` gives the passages of a passage's section: a list question is answered with every
+    item of the list the best window belongs to."""
     lang = query.language
     best = next((w for w in windows[:ANSWER_DEPTH] if answers_question(w, query, terms)), None)
     if best is None:
         return _not_found(query, windows[0] if windows else None)
+    as_list = query.wants_list or (not query.wants_figure and names_its_list(best, terms))
+    items = list_items(best.passage, section(best.passage)) if as_list and section else []
+    if len(items) >= 2:
+        return _list_answer(query, best, items)
     citations = [citation_for(1, best.passage)]
     record_like = best.passage.kind in ("target", "result_item", "table_row")
     figure = lead_figure(best, query) if query.wants_figure or record_like else None
@@ -206,6 +216,46 @@ def _supporting(best: Window, windows: list[Window], query: Query, terms: list[T
 
 
 LIST_ITEMS = 8
+MAX_LIST_ITEMS = 12  # a section listing more is not one list ("các nhiệm vụ" of a whole chapter)
+ITEM_CHARS = 320  # an item is shown by its opening sentences: its heading says what it is
+
+
+def list_items(best: Passage, section: list[Passage]) -> list[Passage]:
+    """The items of the list ``best`` belongs to: the section's passages that open with an enumerator
+    ("1.", "(2)", "a)", "Ba là"), in the report's order; [] when the section is no such list."""
+    items = sorted((p for p in section if p.file == best.file and ENUMERATOR.match(p.text)),
+                   key=lambda p: p.line_start)
+    if not any(p.id == best.id for p in items) and ENUMERATOR.match(best.text) is None:
+        starts = [p for p in items if p.line_start <= best.line_start]  # a continuation: its item is the one above
+        if not starts:
+            return []
+    return items if 2 <= len(items) <= MAX_LIST_ITEMS else []
+
+
+def _item_text(text: str) -> str:
+    if len(text) <= ITEM_CHARS:
+        return text
+    out = ""
+    for sentence in sentences(text) or [text]:
+        if out and len(out) + len(sentence) > ITEM_CHARS:
+            break
+        out = f"{out} {sentence}".strip()
+    return out if len(out) <= ITEM_CHARS * 2 else out[:ITEM_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def _list_answer(query: Query, best: Window, items: list[Passage]) -> Answer:
+    """Every item of the list, in order, each quoted and cited."""
+    lang = query.language
+    p = best.passage
+    unit = _unit_label(p, query) + _indicator_label(query)
+    lines = [phrase(lang, "lead_plain", commune=p.commune, unit=unit, period=period_label(lang, p.period), n=1)]
+    citations = []
+    for n, item in enumerate(items, 1):
+        citations.append(citation_for(n, item))
+        lines.append(phrase(lang, "quote" if n == 1 else "also", quote=_item_text(item.text), n=n))
+    return Answer(status=STATUS_ANSWERED, answer="\n".join(lines), citations=citations,
+                  communes=list(dict.fromkeys([p.commune, *query.communes])), period=p.period, language=lang,
+                  confidence=best.score)
 
 
 def _list_items(best: Window, windows: list[Window]) -> list[Window]:

@@ -18,10 +18,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from index.schema import KIND_FOOTNOTE, KIND_PROSE, KIND_RESULT_ITEM, KIND_TABLE_ROW, KIND_TARGET, PERIOD_PLAN
-from index.text import DATE, fold, tokens
+from index.text import DATE, ENUMERATOR, fold, tokens
 
 if TYPE_CHECKING:
     from assistant.evidence import Term, Window
+    from assistant.indicators import QuestionIndicators
     from assistant.query import Query
 
 FEATURES: tuple[str, ...] = (
@@ -49,6 +50,15 @@ FEATURES: tuple[str, ...] = (
     "unit_named", "unit_other", "unit_none", "own_unit_breakdown",  # former communes (see _unit_signals)
     "length",  # log of the window's length: long windows cover more by chance
     "title_only",  # the topic matched only in the section heading, not in the text
+    # the indicator (lexicon key) of the records the window states, against the question's (assistant/indicators.py)
+    "key_none",  # the window states no keyed record
+    "key_match",  # one of its keys is the question's lexicon key
+    "key_conflict",  # the question has a key, the window has keys, and none is it: a neighbouring indicator
+    "key_sim",  # the embedder's similarity of the question and the English name of the window's key
+    "key_sim_gap",  # how far that is below the question's most similar indicator name
+    "key_top",  # the window's key is the question's most similar indicator name
+    "list_item",  # a list question, and the window is an item of a list ("1.", "(2)", "Ba là")
+    "list_heading",  # an item of a list whose heading the question names ("lessons" → "bài học kinh nghiệm")
 )
 
 _SINGLE_YEAR = re.compile(r"(?<![\d–-])\b(20[12]\d)\b(?!\s*[–-]\s*20)")
@@ -57,7 +67,7 @@ _KINDS = {KIND_TARGET: "kind_target", KIND_RESULT_ITEM: "kind_result", KIND_TABL
 
 
 def window_features(window: Window, query: Query, terms: list[Term], dense_sim: float,
-                    idf: Callable[[str], float]) -> list[float]:
+                    idf: Callable[[str], float], asked: QuestionIndicators | None = None) -> list[float]:
     """The feature vector of one scored window, in the order of ``FEATURES``."""
     from assistant.evidence import figure_with_unit  # local: evidence imports this module
 
@@ -96,7 +106,31 @@ def window_features(window: Window, query: Query, terms: list[Term], dense_sim: 
     f["length"] = math.log(1 + len(window.text)) / 8
     in_text = {id(t) for t in window.matched if any(a in fold(window.text) for a in t.alternatives)}
     f["title_only"] = float(bool(window.matched) and not in_text)
+    f.update(_key_signals(window.keys, asked))
+    f["list_item"] = float(query.wants_list and ENUMERATOR.match(p.text) is not None)
+    f["list_heading"] = float(names_its_list(window, terms))
     return [f[name] for name in FEATURES]
+
+
+def names_its_list(window: Window, terms: list[Term]) -> bool:
+    """Is the window an item of a list whose heading the question names ("lessons" → "Một số bài học
+    kinh nghiệm")? Then the question asks for the list, not for the one item nearest its words."""
+    from assistant.evidence import contains
+
+    p = window.passage
+    title = fold(p.section.rsplit("›", 1)[-1]) if p.section else ""
+    return ENUMERATOR.match(p.text) is not None and any(contains(title, a, t.translated) for t in terms
+                                                        for a in t.alternatives)
+
+
+def _key_signals(keys: set[str], asked: QuestionIndicators | None) -> dict[str, float]:
+    if not keys or asked is None:
+        return {"key_none": 1.0}
+    sim = max(asked.similarity.get(k, 0.0) for k in keys)
+    return {"key_match": float(bool(keys & asked.lexical)),
+            "key_conflict": float(bool(asked.lexical) and not keys & asked.lexical),
+            "key_sim": sim, "key_sim_gap": asked.best - sim if asked.similarity else 0.0,
+            "key_top": float(any(asked.rank_of(k) == 0 for k in keys))}
 
 
 def _context_uncovered(window: Window, terms: list[Term], idf: Callable[[str], float]) -> float:

@@ -111,6 +111,10 @@ class HybridRetriever:
         order = np.argsort(-scores)[:depth]
         return [int(i) for i in order if scores[i] > 0]
 
+    def question_vector(self, text: str) -> np.ndarray:
+        """The embedder's vector of a question (cached: a comparison asks once per commune)."""
+        return np.asarray(self._query_vector(text), dtype=np.float32)
+
     @lru_cache(maxsize=256)  # noqa: B019 - one retriever per index; a comparison asks once per commune
     def _query_vector(self, text: str) -> tuple[float, ...]:
         return tuple(self.embedder.get_query_embedding(text))

@@ -14,6 +14,7 @@ from assistant.conversation import resolve
 from assistant.evidence import IdfTable, Term, Window, best_windows, rescore
 from assistant.glossary import load_glossary
 from assistant.grounding import ungrounded_figures
+from assistant.indicators import IndicatorIndex
 from assistant.limits import Budget, BudgetExceeded, InputRejected, check_budget, checked_history
 from assistant.llm import condense_if_unsure, grounded_llm_answer
 from assistant.model import AnswerModel, load_model
@@ -26,6 +27,7 @@ from assistant.templates import phrase
 from baocao.config import Settings, get_settings
 from index.build import build_index
 from index.communes import CommuneInfo, CommuneRegistry, load_overrides
+from index.lexicon import load_lexicon
 from index.reader import IndexReader, IndexUnavailable, open_index
 from index.schema import Passage
 from index.text import fold, tokens
@@ -45,9 +47,11 @@ class Assistant:
     model: AnswerModel | None = None
     trace: list | None = None
     memo: dict | None = None  # evals/fit.py asks the same questions under many models: keep their windows
+    indicators: IndicatorIndex | None = None
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, build_if_missing: bool = True) -> Assistant:
+    def open(cls, settings: Settings | None = None, *, build_if_missing: bool = True,
+             with_model: bool = True) -> Assistant:
         """Open the current index; on first run build it (with a progress bar)."""
         settings = settings or get_settings()
         try:
@@ -57,16 +61,20 @@ class Assistant:
                 raise
             build_index(settings)
             index = open_index(settings)
-        return cls.from_index(settings, index)
+        return cls.from_index(settings, index, with_model=with_model)
 
     @classmethod
-    def from_index(cls, settings: Settings, index: IndexReader) -> Assistant:
+    def from_index(cls, settings: Settings, index: IndexReader, *, with_model: bool = True) -> Assistant:
+        """``with_model=False``: no answer model yet (``baocao fit`` opens it so, to fit one on new features)."""
         registry = _registry(settings, index)
         vocabulary = {t for p in index.passages for t in tokens(p.text)}
         corpus = " ".join(fold(p.text) for p in index.passages)
-        return cls(settings, index, registry, HybridRetriever(index, settings), IdfTable(index.passages),
+        retriever = HybridRetriever(index, settings)
+        lexicon = load_lexicon(settings.indicators_path, settings.indicator_qualifiers_path)
+        indicators = IndicatorIndex.build(lexicon, index.facts, retriever.embedder, settings.index_dir)
+        return cls(settings, index, registry, retriever, IdfTable(index.passages),
                    vocabulary, corpus, PlaceReader(registry, corpus_folded=corpus), report_versions(index.manifest),
-                   load_model(settings.answer_model_path))
+                   load_model(settings.answer_model_path) if with_model else None, indicators=indicators)
 
     # -- questions -----------------------------------------------------------------------
     def parse(self, question: str) -> Query:
@@ -203,7 +211,7 @@ class Assistant:
         if query.wants_list:
             hits = self.retriever.with_siblings(hits, top=3)
         windows, terms = self.windows(query, hits)
-        return single_answer(query, windows, terms)
+        return single_answer(query, windows, terms, self.section_passages)
 
     def windows(self, query: Query, hits: list) -> tuple[list[Window], list[Term]]:
         """Candidate windows of the hits, judged by the fitted answer model (``self.model``).
@@ -216,13 +224,19 @@ class Assistant:
             windows, terms = self.memo[key]
             rescore(windows, self.model)
         else:
-            windows, terms = best_windows(query, hits, self.idf, self.model,
-                                          self.retriever.similarities(query, hits))
+            asked = self.indicators.for_question(query, self.retriever.question_vector(query.text)) \
+                if self.indicators and hits else None
+            windows, terms = best_windows(query, hits, self.idf, self.model, self.retriever.similarities(query, hits),
+                                          (self.indicators, asked) if asked else None)
             if self.memo is not None:
                 self.memo[key] = (windows, terms)
         if self.trace is not None:
             self.trace.append((query, windows, terms))
         return windows, terms
+
+    def section_passages(self, passage: Passage) -> list[Passage]:
+        """The passages under the same heading of the same report (the items of a list)."""
+        return [p for p in self.index.passages if p.file == passage.file and p.section == passage.section]
 
     @staticmethod
     def _inherit(part: Query, whole: Query) -> Query:

@@ -114,3 +114,7 @@ def parse_vn_number(text: str) -> float | None:
         return float(s)
     except ValueError:
         return None
+
+# A list item's opening: "1.", "(2)", "a)", "- ", "Ba là" (the reports' own enumerators).
+ENUMERATOR = re.compile(r"^\s*(\(?\d{1,2}[.)]|\(?[a-zđ]\)|[-+•]\s|(Một|Hai|Ba|Bốn|Năm|Sáu|Bảy|Tám|Chín|Mười) là\b)",
+                        re.IGNORECASE)

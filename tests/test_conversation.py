@@ -211,7 +211,6 @@ def test_con_nhiem_ky_truoc_switches_to_the_previous_term(assistant):
     assert cites(answer, "chieng-hac.txt", 138)
 
 
-@pytest.mark.xfail(strict=True, reason="known (README): refused under the fitted threshold")
 def test_what_was_achieved_asks_for_the_result_of_the_same_topic(assistant):
     _, answer = converse(assistant, ["What is Chiềng Hặc's forest-cover target?", "what was achieved?"])
     assert answer.status == STATUS_ANSWERED
