@@ -225,10 +225,9 @@ def list_items(best: Passage, section: list[Passage]) -> list[Passage]:
     ("1.", "(2)", "a)", "Ba là"), in the report's order; [] when the section is no such list."""
     items = sorted((p for p in section if p.file == best.file and ENUMERATOR.match(p.text)),
                    key=lambda p: p.line_start)
-    if not any(p.id == best.id for p in items) and ENUMERATOR.match(best.text) is None:
-        starts = [p for p in items if p.line_start <= best.line_start]  # a continuation: its item is the one above
-        if not starts:
-            return []
+    continuation = any(p.line_start <= best.line_start for p in items)  # its item is one above it
+    if not (continuation or ENUMERATOR.match(best.text)):
+        return []
     return items if 2 <= len(items) <= MAX_LIST_ITEMS else []
 
 

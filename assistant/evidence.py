@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from assistant.features import window_features
-from assistant.indicators import IndicatorIndex, QuestionIndicators
+from assistant.indicators import QuestionIndicators
 from assistant.model import AnswerModel
 from assistant.query import LANG_EN, Query
 from assistant.retrieval import Hit
@@ -207,7 +207,7 @@ def is_flow_count(folded: str, start: int, question_folded: str) -> bool:
 
 
 def score_window(window: Window, query: Query, terms: list[Term], idf: IdfTable,
-                 model: AnswerModel | None, dense_sim: float = 0.0, indicators: Indicators | None = None) -> Window:
+                 model: AnswerModel | None, dense_sim: float = 0.0, asked: QuestionIndicators | None = None) -> Window:
     """Measure a window against the question, then let the fitted model judge it."""
     # The heading counts too: "III- CÁC KHÂU ĐỘT PHÁ" is what its items "1. …", "2. …" are about.
     folded = fold_expanded(f"{_last_title(window.passage)} {window.text}")
@@ -217,10 +217,8 @@ def score_window(window: Window, query: Query, terms: list[Term], idf: IdfTable,
     top = max(terms, key=lambda t: t.weight) if terms else None
     window.has_top_term = top is None or top in window.matched
     window.figures = content_figures(window.text)
-    if indicators:
-        p = window.passage
-        window.keys = indicators[0].window_keys(p.file, p.line_start, p.line_end, fold(window.text))
-    window.features = window_features(window, query, terms, dense_sim, idf.idf, indicators[1] if indicators else None)
+    window.keys = asked.keys_of(window.passage, window.text) if asked else set()
+    window.features = window_features(window, query, terms, dense_sim, idf.idf, asked)
     window.score = model.probability(window.features) if model else 0.0
     window.threshold = model.threshold if model else 1.01
     window.min_coverage = model.min_coverage if model else 0.0
@@ -246,16 +244,13 @@ def figure_with_unit(text: str, unit: str | None) -> bool:
     return re.search(rf"\d\s*{re.escape(unit_f)}(?![a-z0-9])", folded) is not None
 
 
-Indicators = tuple[IndicatorIndex, QuestionIndicators]  # the records' keys, and what the question asks
-
-
 def best_windows(query: Query, hits: list[Hit], idf: IdfTable, model: AnswerModel | None = None,
                  similarity: dict[str, float] | None = None,
-                 indicators: Indicators | None = None) -> tuple[list[Window], list[Term]]:
-    """All candidate windows, most likely answer first."""
+                 asked: QuestionIndicators | None = None) -> tuple[list[Window], list[Term]]:
+    """All candidate windows, most likely answer first (``asked``: the question's indicators)."""
     terms = question_terms(query, idf)
     sims = similarity or {}
-    windows = [score_window(w, query, terms, idf, model, sims.get(hit.passage.id, 0.0), indicators)
+    windows = [score_window(w, query, terms, idf, model, sims.get(hit.passage.id, 0.0), asked)
                for rank, hit in enumerate(hits) for w in windows_of(hit, rank)]
     windows.sort(key=lambda w: (-w.score, -w.coverage, w.rank))
     return windows, terms

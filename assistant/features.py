@@ -130,7 +130,7 @@ def _key_signals(keys: set[str], asked: QuestionIndicators | None) -> dict[str, 
     return {"key_match": float(bool(keys & asked.lexical)),
             "key_conflict": float(bool(asked.lexical) and not keys & asked.lexical),
             "key_sim": sim, "key_sim_gap": asked.best - sim if asked.similarity else 0.0,
-            "key_top": float(any(asked.rank_of(k) == 0 for k in keys))}
+            "key_top": float(asked.top in keys)}
 
 
 def _context_uncovered(window: Window, terms: list[Term], idf: Callable[[str], float]) -> float:

@@ -13,7 +13,8 @@ answer model come from them:
   ranks the right indicator first far more often, so an English paraphrase that no glossary row
   lists still points at its indicator.
 
-The names' vectors are computed once per lexicon and embedder and cached beside the index.
+The names' vectors live in the index's embedding cache (``index.build.EmbeddingCache``, by content
+hash), so a name is embedded once per embedder, like a passage.
 """
 
 from __future__ import annotations
@@ -26,21 +27,25 @@ from pathlib import Path
 import numpy as np
 
 from assistant.query import LANG_EN, Query
+from index.build import EmbeddingCache
 from index.lexicon import Lexicon
+from index.schema import Passage
 from index.text import fold
 
 
 @dataclass
 class QuestionIndicators:
-    """What the question asks for, in lexicon keys: matched phrases and the embedder's similarities."""
+    """What the question asks for, in lexicon keys (matched phrases, the embedder's similarities),
+    and the index that says which keys a window states."""
 
+    index: IndicatorIndex
     lexical: set[str] = field(default_factory=set)
     similarity: dict[str, float] = field(default_factory=dict)
-    best: float = 0.0
+    best: float = 0.0  # the similarity of the nearest indicator name
+    top: str | None = None  # that indicator
 
-    def rank_of(self, key: str) -> int:
-        own = self.similarity.get(key)
-        return len(self.similarity) if own is None else sum(1 for s in self.similarity.values() if s > own)
+    def keys_of(self, passage: Passage, text: str) -> set[str]:
+        return self.index.window_keys(passage.file, passage.line_start, passage.line_end, fold(text))
 
 
 @dataclass
@@ -53,13 +58,14 @@ class IndicatorIndex:
     vectors: np.ndarray  # (len(keys), dim), unit length
 
     @classmethod
-    def build(cls, lexicon: Lexicon, facts: list[dict], embedder, cache_dir: Path) -> IndicatorIndex:
+    def build(cls, lexicon: Lexicon, facts: list[dict], embedder, cache: Path, label: str) -> IndicatorIndex:
+        """``cache``: the index's embedding cache; ``label``: the embedder's name in it."""
         by_file: dict[str, list[tuple[int, int, str, str]]] = defaultdict(list)
         for f in facts:
             if f.get("indicator_key"):
                 by_file[f["file"]].append((f["line_start"], f["line_end"], f["indicator_key"], fold(f["text"])))
         keys = [r.key for r in lexicon.rows]
-        return cls(lexicon, dict(by_file), keys, _name_vectors(lexicon, embedder, cache_dir))
+        return cls(lexicon, dict(by_file), keys, _name_vectors(lexicon, embedder, cache, label))
 
     def window_keys(self, file: str, line_start: int, line_end: int, folded_window: str) -> set[str]:
         """Keys of the records inside the window's passage whose sentence the window holds."""
@@ -70,12 +76,12 @@ class IndicatorIndex:
         return out
 
     def for_question(self, query: Query, vector: np.ndarray | None) -> QuestionIndicators:
-        found = QuestionIndicators(lexical=self._lexical(query))
+        found = QuestionIndicators(self, lexical=self._lexical(query))
         if vector is not None and len(self.keys):
-            q = vector / (np.linalg.norm(vector) or 1.0)
-            sims = self.vectors @ q
+            sims = self.vectors @ (vector / (np.linalg.norm(vector) or 1.0))
             found.similarity = dict(zip(self.keys, sims.tolist(), strict=True))
-            found.best = float(sims.max())
+            found.top = self.keys[int(sims.argmax())]
+            found.best = found.similarity[found.top]
         return found
 
     def _lexical(self, query: Query) -> set[str]:
@@ -86,17 +92,19 @@ class IndicatorIndex:
         return {k for k in keys if k}
 
 
-def _name_vectors(lexicon: Lexicon, embedder, cache_dir: Path) -> np.ndarray:
+def _name_vectors(lexicon: Lexicon, embedder, cache: Path, label: str) -> np.ndarray:
     names = [r.english for r in lexicon.rows]
     if not names:
         return np.zeros((0, 1), dtype=np.float32)
-    digest = hashlib.sha256("\n".join([type(embedder).__name__, getattr(embedder, "model_name", ""), *names])
-                            .encode("utf-8")).hexdigest()[:16]
-    path = cache_dir / f"indicator_names-{digest}.npy"
-    if path.exists():
-        return np.load(path)
-    matrix = np.asarray(embedder.get_text_embedding_batch(names), dtype=np.float32)
-    matrix /= np.where((n := np.linalg.norm(matrix, axis=1, keepdims=True)) == 0, 1.0, n)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    np.save(path, matrix)
-    return matrix
+    hashes = [hashlib.sha256(f"indicator name: {n}".encode()).hexdigest() for n in names]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with EmbeddingCache(cache) as store:
+        known = store.get_many(label, hashes)
+        missing = [(h, n) for h, n in zip(hashes, names, strict=True) if h not in known]
+        if missing:
+            vectors = embedder.get_text_embedding_batch([n for _, n in missing])
+            fresh = [(h, np.asarray(v, dtype=np.float32)) for (h, _), v in zip(missing, vectors, strict=True)]
+            store.put_many(label, fresh)
+            known.update(fresh)
+    matrix = np.vstack([known[h] for h in hashes]).astype(np.float32)
+    return matrix / np.where((n := np.linalg.norm(matrix, axis=1, keepdims=True)) == 0, 1.0, n)

@@ -63,8 +63,8 @@ class HybridRetriever:
         seen = {h.passage.id for h in hits}
         extra: list[Hit] = []
         for hit in hits[:top]:
-            for p in self.index.passages:
-                if p.file == hit.passage.file and p.section == hit.passage.section and p.id not in seen:
+            for p in self.index.section(hit.passage):
+                if p.id not in seen:
                     seen.add(p.id)
                     extra.append(Hit(p, hit.score * 0.9))
         return hits[:top] + extra + hits[top:]

@@ -25,7 +25,7 @@ from assistant.retrieval import HybridRetriever
 from assistant.schema import STATUS_ANSWERED, STATUS_ERROR, STATUS_NOT_FOUND, Answer
 from assistant.templates import phrase
 from baocao.config import Settings, get_settings
-from index.build import build_index
+from index.build import build_index, embedder_label
 from index.communes import CommuneInfo, CommuneRegistry, load_overrides
 from index.lexicon import load_lexicon
 from index.reader import IndexReader, IndexUnavailable, open_index
@@ -71,7 +71,8 @@ class Assistant:
         corpus = " ".join(fold(p.text) for p in index.passages)
         retriever = HybridRetriever(index, settings)
         lexicon = load_lexicon(settings.indicators_path, settings.indicator_qualifiers_path)
-        indicators = IndicatorIndex.build(lexicon, index.facts, retriever.embedder, settings.index_dir)
+        indicators = IndicatorIndex.build(lexicon, index.facts, retriever.embedder,
+                                          settings.index_dir / "embeddings.sqlite", embedder_label(settings.embedder))
         return cls(settings, index, registry, retriever, IdfTable(index.passages),
                    vocabulary, corpus, PlaceReader(registry, corpus_folded=corpus), report_versions(index.manifest),
                    load_model(settings.answer_model_path) if with_model else None, indicators=indicators)
@@ -227,7 +228,7 @@ class Assistant:
             asked = self.indicators.for_question(query, self.retriever.question_vector(query.text)) \
                 if self.indicators and hits else None
             windows, terms = best_windows(query, hits, self.idf, self.model, self.retriever.similarities(query, hits),
-                                          (self.indicators, asked) if asked else None)
+                                          asked)
             if self.memo is not None:
                 self.memo[key] = (windows, terms)
         if self.trace is not None:
@@ -236,7 +237,7 @@ class Assistant:
 
     def section_passages(self, passage: Passage) -> list[Passage]:
         """The passages under the same heading of the same report (the items of a list)."""
-        return [p for p in self.index.passages if p.file == passage.file and p.section == passage.section]
+        return self.index.section(passage)
 
     @staticmethod
     def _inherit(part: Query, whole: Query) -> Query:

@@ -25,9 +25,16 @@ class IndexReader:
     targets: list[dict]
     facts: list[dict] = field(default_factory=list)  # index/facts.py records (the JSON contract)
     position: dict[str, int] = field(default_factory=dict)  # passage id → index in ``passages``
+    sections: dict[tuple[str, str], list[Passage]] = field(default_factory=dict)  # (file, section) → its passages
 
     def __post_init__(self) -> None:
         self.position = {p.id: i for i, p in enumerate(self.passages)}
+        for p in self.passages:
+            self.sections.setdefault((p.file, p.section), []).append(p)
+
+    def section(self, passage: Passage) -> list[Passage]:
+        """The passages under the same heading of the same report, in the report's order."""
+        return self.sections.get((passage.file, passage.section), [])
 
     @property
     def generation(self) -> str:
